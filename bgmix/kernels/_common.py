@@ -1,0 +1,103 @@
+"""Per-pixel helpers shared by the mixture kernels.
+
+They are small ``njit`` functions that LLVM inlines into the callers; each
+works on one pixel ``(y, x)`` of component-planar state arrays, where
+component ``k`` of every pixel lives in plane ``k`` (``weights[k, y, x]``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from bgmix.kernels._config import JIT_OPTIONS
+
+FLT_EPSILON = np.float32(1.1920929e-07)
+
+
+@njit(**JIT_OPTIONS)
+def pixel_value(frame, y, x, c, scale):
+    """Channel ``c`` of pixel ``(y, x)`` as float32 in model units."""
+    return np.float32(frame[y, x, c]) * scale
+
+
+@njit(**JIT_OPTIONS)
+def swap_components(weights, variances, means, i, j, y, x):
+    """Exchange components ``i`` and ``j`` of pixel ``(y, x)``.
+
+    ``variances`` may hold one value per component (``variances[k, y, x]``)
+    or one per channel (``variances[k, y, x, c]``); both are swapped whole.
+    """
+    w = weights[i, y, x]
+    weights[i, y, x] = weights[j, y, x]
+    weights[j, y, x] = w
+    v = variances[i, y, x]
+    variances[i, y, x] = variances[j, y, x]
+    variances[j, y, x] = v
+    for c in range(means.shape[3]):
+        m = means[i, y, x, c]
+        means[i, y, x, c] = means[j, y, x, c]
+        means[j, y, x, c] = m
+
+
+@njit(**JIT_OPTIONS)
+def is_shadow_spherical(frame, y, x, scale, weights, variances, means, n_modes,
+                        var_threshold, background_ratio, tau):
+    """OpenCV MOG2's shadow test against the pixel's background components.
+
+    A pixel is a shadow of background component ``k`` when its brightness
+    ratio ``b = <x, mu_k> / <mu_k, mu_k>`` lies in ``[tau, 1]`` and its colour
+    distortion ``|b mu_k - x|^2`` is below ``var_threshold * var_k * b^2``
+    (Prati et al., PAMI 2003). Components are visited in weight order until
+    their cumulative weight exceeds ``background_ratio``.
+    """
+    n_channels = means.shape[3]
+    total = np.float32(0.0)
+    for k in range(n_modes):
+        numerator = np.float32(0.0)
+        denominator = np.float32(0.0)
+        for c in range(n_channels):
+            mu = means[k, y, x, c]
+            numerator += pixel_value(frame, y, x, c, scale) * mu
+            denominator += mu * mu
+        if denominator == 0:
+            return False
+        if numerator <= denominator and numerator >= tau * denominator:
+            b = numerator / denominator
+            dist2 = np.float32(0.0)
+            for c in range(n_channels):
+                d = b * means[k, y, x, c] - pixel_value(frame, y, x, c, scale)
+                dist2 += d * d
+            if dist2 < var_threshold * variances[k, y, x] * b * b:
+                return True
+        total += weights[k, y, x]
+        if total > background_ratio:
+            return False
+    return False
+
+
+@njit(**JIT_OPTIONS)
+def foreground_probability(min_distance2, var_threshold, is_background):
+    """Posterior probability that a pixel is foreground.
+
+    ``p = 1 / (1 + exp(-(D2 - var_threshold) / 2))`` where ``D2`` is the
+    smallest squared Mahalanobis distance to a background component
+    (``inf`` when the pixel has none, giving ``p = 1``). This is the
+    posterior of "foreground" when the background likelihood is the Gaussian
+    ``exp(-D2 / 2)`` and the foreground likelihood is a flat density whose
+    level puts the decision boundary at ``D2 = var_threshold``: ``p = 0.5``
+    there. The hard decision breaks ties from rounding, so ``p >= 0.5``
+    exactly when the pixel is not background.
+    """
+    if min_distance2 == np.inf:
+        p = np.float32(1.0)
+    else:
+        p = np.float32(1.0 / (1.0 + math.exp(-0.5 * (min_distance2 - var_threshold))))
+    if is_background:
+        if p >= np.float32(0.5):
+            p = np.float32(0.49999997)
+    elif p < np.float32(0.5):
+        p = np.float32(0.5)
+    return p

@@ -1,0 +1,19 @@
+"""Compilation settings shared by every kernel.
+
+This is the one place that decides Numba's floating-point flags. The kernels
+are bound by memory traffic and per-pixel branches, not by arithmetic, so the
+fast-math flags buy little; they would, however, let LLVM fuse multiply-adds
+and reassociate sums, which changes the last bit of a distance and so, now and
+then, flips a pixel whose distance sits exactly on a threshold. Exact
+agreement with the reference implementation and with OpenCV is worth more, so
+fast math stays off. ``nnan``/``ninf`` must never be enabled: the model relies
+on comparisons with ``inf`` (no background component) being honoured.
+"""
+
+from __future__ import annotations
+
+FASTMATH: bool | set[str] = False
+"""Value passed as ``fastmath=`` to every ``numba.njit`` in ``bgmix.kernels``."""
+
+JIT_OPTIONS: dict[str, object] = {"cache": True, "fastmath": FASTMATH, "nogil": True}
+"""Options of the serial helpers; parallel kernels add ``parallel=True``."""

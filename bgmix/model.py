@@ -1,0 +1,513 @@
+"""``BackgroundMixture``: the per-pixel online Gaussian mixture estimator."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+
+from bgmix import _validation as check
+from bgmix.kernels import background_image_spherical, update_spherical
+
+FORMAT_VERSION = 1
+"""Version of the ``.npz`` layout written by :meth:`BackgroundMixture.save`."""
+
+_SCALE = {np.dtype(np.uint8): 1.0, np.dtype(np.uint16): 255.0 / 65535.0, np.dtype(np.float32): 1.0}
+_STATE_ARRAYS = ("weights_", "variances_", "means_", "n_components_")
+
+
+@dataclass(frozen=True)
+class _KernelParams:
+    """Parameters converted once to the exact scalar types the kernel takes."""
+
+    var_threshold: np.float32
+    background_ratio: np.float32
+    var_threshold_gen: np.float32
+    var_init: np.float32
+    var_min: np.float32
+    var_max: np.float32
+    complexity_reduction: np.float32
+    tau: np.float32
+    detect_shadows: bool
+    shadow_value: np.uint8
+    n_threads: int
+
+
+class BackgroundMixture:
+    """Per-pixel adaptive Gaussian mixture background model.
+
+    Every pixel holds up to ``n_components`` weighted Gaussian components
+    (mean, variance, weight), sorted by weight. Each frame is classified and
+    learned in one compiled pass: a pixel is background when it lies within
+    ``var_threshold`` squared standard deviations of one of the heaviest
+    components whose weights add up to ``background_ratio``; the matched
+    component is pulled towards the sample, a new component is created when
+    none matches, and a Dirichlet prior (``complexity_reduction``) drives
+    unsupported components to zero weight and removes them, so each pixel
+    keeps as many components as its history needs (Zivkovic, 2004/2006).
+    With the default parameters the masks are those of OpenCV's
+    ``createBackgroundSubtractorMOG2``, bit for bit on 8-bit frames.
+
+    Parameters
+    ----------
+    n_components : int, default=5
+        Most components per pixel, in [1, 255].
+    history : int, default=500
+        Frames over which the automatic learning rate settles:
+        ``1 / min(2 n, history)`` at the ``n``-th frame.
+    var_threshold : float, default=16
+        Squared Mahalanobis distance under which a pixel is explained by a
+        background component (16 = 4 standard deviations).
+    var_threshold_gen : float, default=9
+        Squared distance under which a sample updates a component instead of
+        creating a new one.
+    background_ratio : float, default=0.9
+        Cumulative weight of the heaviest components that form the background.
+    var_init : float, default=15
+        Variance of a new component.
+    var_min, var_max : float, default=4, 75
+        Bounds of every variance (regularisation); ``var_min <= var_init <= var_max``.
+    complexity_reduction : float, default=0.05
+        Dirichlet-prior constant ``c_T`` in ``w <- (1 - a) w - a c_T``, in [0, 1):
+        the share of samples a component needs to survive. 0 disables pruning.
+    detect_shadows : bool, default=True
+        Mark shadows (darker, same-chroma versions of the background) with
+        ``shadow_value`` instead of 255.
+    shadow_value : int, default=127
+        Mask value of shadow pixels, in [0, 255].
+    shadow_threshold : float, default=0.5
+        Darkest brightness ratio still called a shadow, in (0, 1].
+    n_threads : int or None, default=None
+        Threads of the compiled kernel; None uses every core Numba sees.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components, H, W), float32
+        Component weights, descending per pixel; live ones sum to 1.
+    variances_ : ndarray of shape (n_components, H, W), float32
+    means_ : ndarray of shape (n_components, H, W, C), float32
+        Component means, in 8-bit units (uint16 frames are scaled by 255/65535).
+    n_components_ : ndarray of shape (H, W), uint8
+        Live components per pixel.
+    n_frames_seen_ : int
+        Frames learned since the state was (re-)initialised.
+
+    Notes
+    -----
+    Frames may be uint8 or uint16 with 1 or 3 channels, or float32 on the
+    0-255 scale. The variance parameters are in 8-bit units for every dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bgmix import BackgroundMixture
+    >>> model = BackgroundMixture(history=100)
+    >>> frames = np.full((20, 48, 64, 3), 90, dtype=np.uint8)
+    >>> for frame in frames:
+    ...     mask = model.apply(frame)
+    >>> frame = frames[0].copy()
+    >>> frame[10:20, 10:20] = 250
+    >>> mask = model.apply(frame)
+    >>> int(mask[15, 15]), int(mask[0, 0])
+    (255, 0)
+    """
+
+    def __init__(
+        self,
+        *,
+        n_components: int = 5,
+        history: int = 500,
+        var_threshold: float = 16.0,
+        var_threshold_gen: float = 9.0,
+        background_ratio: float = 0.9,
+        var_init: float = 15.0,
+        var_min: float = 4.0,
+        var_max: float = 75.0,
+        complexity_reduction: float = 0.05,
+        detect_shadows: bool = True,
+        shadow_value: int = 127,
+        shadow_threshold: float = 0.5,
+        n_threads: int | None = None,
+    ) -> None:
+        self.n_components = n_components
+        self.history = history
+        self.var_threshold = var_threshold
+        self.var_threshold_gen = var_threshold_gen
+        self.background_ratio = background_ratio
+        self.var_init = var_init
+        self.var_min = var_min
+        self.var_max = var_max
+        self.complexity_reduction = complexity_reduction
+        self.detect_shadows = detect_shadows
+        self.shadow_value = shadow_value
+        self.shadow_threshold = shadow_threshold
+        self.n_threads = n_threads
+        self._kernel_params: _KernelParams | None = None
+
+    # ------------------------------------------------------------------ params
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [p.name for p in signature.parameters.values() if p.kind == p.KEYWORD_ONLY]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Return the constructor parameters as a dict.
+
+        Examples
+        --------
+        >>> BackgroundMixture(history=200).get_params()["history"]
+        200
+        """
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> BackgroundMixture:
+        """Set parameters; they are validated at the next :meth:`apply`.
+
+        Changing ``n_components`` discards the learned state (its shape
+        depends on it); other parameters take effect from the next frame on.
+
+        Examples
+        --------
+        >>> model = BackgroundMixture().set_params(var_threshold=25)
+        >>> model.var_threshold
+        25
+        """
+        names = set(self._param_names())
+        for name, value in params.items():
+            if name not in names:
+                raise ValueError(f"unknown parameter {name!r}; valid parameters: {sorted(names)}")
+            if name == "n_components" and value != self.n_components:
+                self.reset()
+            setattr(self, name, value)
+        self._kernel_params = None
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _validated(self) -> _KernelParams:
+        """Validate the parameters once and cache their kernel form."""
+        if self._kernel_params is not None:
+            return self._kernel_params
+        check.check_int("n_components", self.n_components, 1, 255)
+        check.check_int("history", self.history, 1)
+        var_threshold = check.check_float("var_threshold", self.var_threshold, 0, low_open=True)
+        var_threshold_gen = check.check_float("var_threshold_gen", self.var_threshold_gen, 0, low_open=True)
+        background_ratio = check.check_float("background_ratio", self.background_ratio, 0, 1, low_open=True)
+        var_min = check.check_float("var_min", self.var_min, 0, low_open=True)
+        var_max = check.check_float("var_max", self.var_max, var_min)
+        var_init = check.check_float("var_init", self.var_init, var_min, var_max)
+        complexity_reduction = check.check_float(
+            "complexity_reduction", self.complexity_reduction, 0, 1, high_open=True)
+        detect_shadows = check.check_bool("detect_shadows", self.detect_shadows)
+        shadow_value = check.check_int("shadow_value", self.shadow_value, 0, 255)
+        tau = check.check_float("shadow_threshold", self.shadow_threshold, 0, 1, low_open=True)
+        max_threads = numba.config.NUMBA_NUM_THREADS
+        if self.n_threads is None:
+            n_threads = max_threads
+        else:
+            n_threads = check.check_int("n_threads", self.n_threads, 1, max_threads)
+        f32 = np.float32
+        self._kernel_params = _KernelParams(
+            var_threshold=f32(var_threshold), background_ratio=f32(background_ratio),
+            var_threshold_gen=f32(var_threshold_gen), var_init=f32(var_init),
+            var_min=f32(var_min), var_max=f32(var_max),
+            complexity_reduction=f32(complexity_reduction), tau=f32(tau),
+            detect_shadows=detect_shadows, shadow_value=np.uint8(shadow_value),
+            n_threads=n_threads,
+        )
+        return self._kernel_params
+
+    # ------------------------------------------------------------------- state
+    @property
+    def is_initialized(self) -> bool:
+        """True once a frame has been seen (the state arrays exist)."""
+        return hasattr(self, "weights_")
+
+    def reset(self) -> BackgroundMixture:
+        """Forget the learned state; the next frame starts a new model.
+
+        Examples
+        --------
+        >>> model = BackgroundMixture()
+        >>> _ = model.apply(np.zeros((4, 4), np.uint8))
+        >>> model.reset().is_initialized
+        False
+        """
+        for name in (*_STATE_ARRAYS, "n_frames_seen_", "frame_shape_", "frame_dtype_"):
+            self.__dict__.pop(name, None)
+        return self
+
+    def _initialize(self, frame: np.ndarray) -> None:
+        height, width, n_channels = frame.shape
+        k = int(self.n_components)
+        self.weights_ = np.zeros((k, height, width), np.float32)
+        self.variances_ = np.zeros((k, height, width), np.float32)
+        self.means_ = np.zeros((k, height, width, n_channels), np.float32)
+        self.n_components_ = np.zeros((height, width), np.uint8)
+        self.n_frames_seen_ = 0
+        self.frame_shape_ = (height, width, n_channels)
+        self.frame_dtype_ = frame.dtype.name
+
+    # ------------------------------------------------------------------- apply
+    def apply(
+        self,
+        frame: np.ndarray,
+        learning_rate: float | None = None,
+        known_foreground: np.ndarray | None = None,
+        *,
+        probability: np.ndarray | None = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Classify a frame and learn it, in one pass over the pixels.
+
+        Parameters
+        ----------
+        frame : ndarray, (H, W) or (H, W, C)
+            uint8 or uint16 with C in {1, 3}, or float32 on the 0-255 scale.
+        learning_rate : float or None
+            None or negative: automatic, ``1 / min(2 n, history)``; 0: frozen
+            (classify only); in (0, 1): this rate; 1: re-initialise the model
+            from this frame (also the way to change the frame size).
+        known_foreground : ndarray of bool or uint8, (H, W), optional
+            Pixels known to be foreground (from a tracker, say): classified
+            but not learned this frame.
+        probability : ndarray of float32, (H, W), optional
+            Filled, in the same pass, with each pixel's foreground
+            probability ``p = 1 / (1 + exp(-(D2 - var_threshold) / 2))``,
+            ``D2`` being the smallest squared Mahalanobis distance to a
+            background component (``p = 1`` with none). ``p = 0.5`` on the
+            decision boundary; ``p >= 0.5`` exactly where the mask is not 0.
+        out : ndarray of uint8, (H, W), optional
+            Buffer for the mask.
+
+        Returns
+        -------
+        mask : ndarray of uint8, (H, W)
+            0 background, ``shadow_value`` shadow, 255 foreground.
+
+        Examples
+        --------
+        >>> model = BackgroundMixture()
+        >>> frame = np.zeros((3, 4, 3), np.uint8)
+        >>> p = np.empty((3, 4), np.float32)
+        >>> model.apply(frame).shape
+        (3, 4)
+        >>> mask = model.apply(frame, probability=p)
+        >>> bool((p < 0.5).all()), int(mask.max())
+        (True, 0)
+        """
+        params = self._validated()
+        frame = check.as_frame(frame)
+        height, width, _ = frame.shape
+        rate = self._check_learning_rate(learning_rate)
+        reinitialize = rate is not None and rate >= 1.0
+        if not self.is_initialized or reinitialize:
+            self._initialize(frame)
+        elif frame.shape != self.frame_shape_ or frame.dtype.name != self.frame_dtype_:
+            raise ValueError(
+                f"frame has shape {frame.shape[:2]} with {frame.shape[2]} channel(s), dtype "
+                f"{frame.dtype}, but the model was initialised with shape {self.frame_shape_[:2]} "
+                f"with {self.frame_shape_[2]} channel(s), dtype {self.frame_dtype_}; pass "
+                "learning_rate=1 to re-initialise the model from this frame"
+            )
+        if known_foreground is not None:
+            known = check.as_pixel_mask(known_foreground, (height, width), "known_foreground")
+        else:
+            known = _EMPTY_U8
+        if probability is not None:
+            probability = check.as_output(probability, (height, width), np.float32, "probability")
+        if out is None:
+            out = np.empty((height, width), np.uint8)
+        else:
+            out = check.as_output(out, (height, width), np.uint8, "out")
+
+        self.n_frames_seen_ += 1
+        n = self.n_frames_seen_
+        # As OpenCV: the first frame after (re)initialisation always uses the
+        # automatic rate, so the model is never born frozen.
+        if rate is not None and rate >= 0 and n > 1:
+            alpha = rate
+        else:
+            alpha = 1.0 / min(2 * n, self.history)
+        prune = -alpha * float(params.complexity_reduction)
+
+        with _threads(params.n_threads):
+            update_spherical(
+                frame, np.float32(_SCALE[frame.dtype]), self.weights_, self.variances_,
+                self.means_, self.n_components_, out,
+                probability if probability is not None else _EMPTY_F32, known,
+                np.float32(alpha), np.float32(prune), params.var_threshold,
+                params.background_ratio, params.var_threshold_gen, params.var_init,
+                params.var_min, params.var_max, params.tau, params.detect_shadows,
+                params.shadow_value, known_foreground is not None, probability is not None,
+            )
+        return out
+
+    @staticmethod
+    def _check_learning_rate(learning_rate: float | None) -> float | None:
+        if learning_rate is None:
+            return None
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.floating, np.integer)):
+            raise ValueError(f"learning_rate must be a number or None, got {learning_rate!r}")
+        rate = float(learning_rate)
+        if not np.isfinite(rate) or rate > 1.0:
+            raise ValueError(
+                f"learning_rate must be None, negative (automatic) or in [0, 1], got {learning_rate!r}")
+        return None if rate < 0 else rate
+
+    # --------------------------------------------------------------- outputs
+    def background_image(self) -> np.ndarray:
+        """The background as an image: each pixel's weighted mean of its
+        background components, in the frames' dtype and shape.
+
+        Examples
+        --------
+        >>> model = BackgroundMixture()
+        >>> _ = model.apply(np.full((2, 3, 3), 77, np.uint8))
+        >>> model.background_image()[0, 0].tolist()
+        [77, 77, 77]
+        """
+        if not self.is_initialized:
+            raise RuntimeError("the model has seen no frame yet: call apply() first")
+        params = self._validated()
+        height, width, n_channels = self.frame_shape_
+        image = np.empty((height, width, n_channels), np.float32)
+        with _threads(params.n_threads):
+            background_image_spherical(self.weights_, self.means_, self.n_components_,
+                                       params.background_ratio, image)
+        dtype = np.dtype(self.frame_dtype_)
+        if dtype != np.float32:
+            image /= np.float32(_SCALE[dtype])
+            info = np.iinfo(dtype)
+            # OpenCV's saturate_cast: round half to even, then clip.
+            image = np.clip(np.rint(image), info.min, info.max).astype(dtype)
+        return image[:, :, 0] if n_channels == 1 else image
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write parameters and learned state to a ``.npz`` file.
+
+        The file is written under a temporary name and renamed when complete,
+        so an interrupted save never leaves a half-written model.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> model = BackgroundMixture()
+        >>> _ = model.apply(np.zeros((4, 4), np.uint8))
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+        >>> model.save(path)
+        >>> BackgroundMixture.load(path).n_frames_seen_
+        1
+        """
+        arrays: dict[str, np.ndarray] = {
+            "format_version": np.array(FORMAT_VERSION, np.int64),
+            "params": np.array(json.dumps(self.get_params())),
+            "initialized": np.array(self.is_initialized),
+        }
+        if self.is_initialized:
+            for name in _STATE_ARRAYS:
+                arrays[name] = getattr(self, name)
+            arrays["n_frames_seen_"] = np.array(self.n_frames_seen_, np.int64)
+            arrays["frame_shape_"] = np.array(self.frame_shape_, np.int64)
+            arrays["frame_dtype_"] = np.array(self.frame_dtype_)
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> BackgroundMixture:
+        """Read a model written by :meth:`save` (nothing is unpickled).
+
+        Examples
+        --------
+        See :meth:`save`.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"model file not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                contents = {name: data[name] for name in data.files}
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+            raise ValueError(f"{path} is not a bgmix model file (or it is truncated): {exc}") from None
+        if "format_version" not in contents or "params" not in contents:
+            raise ValueError(f"{path} is not a bgmix model file (no format_version/params)")
+        version = int(contents["format_version"])
+        if version > FORMAT_VERSION:
+            raise ValueError(
+                f"{path} was written in model format {version}, newer than this bgmix "
+                f"reads ({FORMAT_VERSION}); upgrade bgmix"
+            )
+        model = cls(**json.loads(str(contents["params"])))
+        if bool(contents.get("initialized", False)):
+            for name in _STATE_ARRAYS:
+                setattr(model, name, np.ascontiguousarray(contents[name]))
+            model.n_frames_seen_ = int(contents["n_frames_seen_"])
+            model.frame_shape_ = tuple(int(v) for v in contents["frame_shape_"])
+            model.frame_dtype_ = str(contents["frame_dtype_"])
+            model._check_state(path)
+        return model
+
+    def _check_state(self, source: object) -> None:
+        k = int(self.n_components)
+        height, width, n_channels = self.frame_shape_
+        expected = {
+            "weights_": ((k, height, width), np.float32),
+            "variances_": ((k, height, width), np.float32),
+            "means_": ((k, height, width, n_channels), np.float32),
+            "n_components_": ((height, width), np.uint8),
+        }
+        for name, (shape, dtype) in expected.items():
+            array = getattr(self, name)
+            if array.shape != shape or array.dtype != dtype:
+                raise ValueError(f"{source}: state array {name} has {check.describe(array)}, "
+                                 f"expected shape {shape}, dtype {np.dtype(dtype)}")
+        if int(self.n_components_.max(initial=0)) > k:
+            raise ValueError(f"{source}: n_components_ exceeds n_components={k}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_kernel_params"] = None
+        return state
+
+
+_EMPTY_U8 = np.zeros((1, 1), np.uint8)
+_EMPTY_F32 = np.zeros((1, 1), np.float32)
+
+
+class _threads:
+    """Run the kernel with ``n`` Numba threads, restoring the caller's count.
+
+    Numba's thread count is per calling thread, so this is safe when several
+    threads each drive their own model.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.previous = 0
+
+    def __enter__(self) -> None:
+        self.previous = numba.get_num_threads()
+        if self.previous != self.n:
+            numba.set_num_threads(self.n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous != self.n:
+            numba.set_num_threads(self.previous)
