@@ -93,8 +93,9 @@ class BackgroundMixture:
     weights_ : ndarray of shape (n_components, H, W), float32
         Component weights, descending per pixel; live ones sum to 1.
     variances_ : ndarray of shape (n_components, H, W), float32
-    means_ : ndarray of shape (n_components, H, W, C), float32
-        Component means, in 8-bit units (uint16 frames are scaled by 255/65535).
+    means_ : ndarray of shape (n_components, C, H, W), float32
+        Component means, one plane per component and channel, in 8-bit
+        units (uint16 frames are scaled by 255/65535).
     n_components_ : ndarray of shape (H, W), uint8
         Live components per pixel.
     n_frames_seen_ : int
@@ -252,7 +253,7 @@ class BackgroundMixture:
         k = int(self.n_components)
         self.weights_ = np.zeros((k, height, width), np.float32)
         self.variances_ = np.zeros((k, height, width), np.float32)
-        self.means_ = np.zeros((k, height, width, n_channels), np.float32)
+        self.means_ = np.zeros((k, n_channels, height, width), np.float32)
         self.n_components_ = np.zeros((height, width), np.uint8)
         self.n_frames_seen_ = 0
         self.frame_shape_ = (height, width, n_channels)
@@ -323,7 +324,7 @@ class BackgroundMixture:
         if known_foreground is not None:
             known = check.as_pixel_mask(known_foreground, (height, width), "known_foreground")
         else:
-            known = _EMPTY_U8
+            known = np.zeros((1, width), np.uint8)
         if probability is not None:
             probability = check.as_output(probability, (height, width), np.float32, "probability")
         if out is None:
@@ -471,7 +472,7 @@ class BackgroundMixture:
         expected = {
             "weights_": ((k, height, width), np.float32),
             "variances_": ((k, height, width), np.float32),
-            "means_": ((k, height, width, n_channels), np.float32),
+            "means_": ((k, n_channels, height, width), np.float32),
             "n_components_": ((height, width), np.uint8),
         }
         for name, (shape, dtype) in expected.items():
@@ -488,7 +489,6 @@ class BackgroundMixture:
         return state
 
 
-_EMPTY_U8 = np.zeros((1, 1), np.uint8)
 _EMPTY_F32 = np.zeros((1, 1), np.float32)
 
 

@@ -1,8 +1,8 @@
 """Per-pixel helpers shared by the mixture kernels.
 
-They are small ``njit`` functions that LLVM inlines into the callers; each
-works on one pixel ``(y, x)`` of component-planar state arrays, where
-component ``k`` of every pixel lives in plane ``k`` (``weights[k, y, x]``).
+State is component-planar: component ``k`` of pixel ``(y, x)`` is
+``weights[k, y, x]``, ``variances[k, y, x]`` and ``means[k, c, y, x]``. The
+helpers work on one pixel or one row and are inlined into the callers.
 """
 
 from __future__ import annotations
@@ -18,17 +18,22 @@ FLT_EPSILON = np.float32(1.1920929e-07)
 
 
 @njit(**JIT_OPTIONS)
-def pixel_value(frame, y, x, c, scale):
-    """Channel ``c`` of pixel ``(y, x)`` as float32 in model units."""
-    return np.float32(frame[y, x, c]) * scale
+def load_row(frame, y, scale, row):
+    """De-interleave row ``y`` of an (H, W, C) frame into ``row`` (C, W), as float32.
+
+    Reading the frame once per row into channel planes lets the per-pixel
+    sweeps load each channel with unit stride, which the compiler vectorises.
+    """
+    for c in range(frame.shape[2]):
+        for x in range(frame.shape[1]):
+            row[c, x] = np.float32(frame[y, x, c]) * scale
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def swap_components(weights, variances, means, i, j, y, x):
     """Exchange components ``i`` and ``j`` of pixel ``(y, x)``.
 
-    ``variances`` may hold one value per component (``variances[k, y, x]``)
-    or one per channel (``variances[k, y, x, c]``); both are swapped whole.
+    ``variances`` holds one value per component (``variances[k, y, x]``).
     """
     w = weights[i, y, x]
     weights[i, y, x] = weights[j, y, x]
@@ -36,14 +41,14 @@ def swap_components(weights, variances, means, i, j, y, x):
     v = variances[i, y, x]
     variances[i, y, x] = variances[j, y, x]
     variances[j, y, x] = v
-    for c in range(means.shape[3]):
-        m = means[i, y, x, c]
-        means[i, y, x, c] = means[j, y, x, c]
-        means[j, y, x, c] = m
+    for c in range(means.shape[1]):
+        m = means[i, c, y, x]
+        means[i, c, y, x] = means[j, c, y, x]
+        means[j, c, y, x] = m
 
 
-@njit(**JIT_OPTIONS)
-def is_shadow_spherical(frame, y, x, scale, weights, variances, means, n_modes,
+@njit(inline="always", **JIT_OPTIONS)
+def is_shadow_spherical(row, y, x, weights, variances, means, n_modes,
                         var_threshold, background_ratio, tau):
     """OpenCV MOG2's shadow test against the pixel's background components.
 
@@ -53,14 +58,14 @@ def is_shadow_spherical(frame, y, x, scale, weights, variances, means, n_modes,
     (Prati et al., PAMI 2003). Components are visited in weight order until
     their cumulative weight exceeds ``background_ratio``.
     """
-    n_channels = means.shape[3]
+    n_channels = means.shape[1]
     total = np.float32(0.0)
     for k in range(n_modes):
         numerator = np.float32(0.0)
         denominator = np.float32(0.0)
         for c in range(n_channels):
-            mu = means[k, y, x, c]
-            numerator += pixel_value(frame, y, x, c, scale) * mu
+            mu = means[k, c, y, x]
+            numerator += row[c, x] * mu
             denominator += mu * mu
         if denominator == 0:
             return False
@@ -68,7 +73,7 @@ def is_shadow_spherical(frame, y, x, scale, weights, variances, means, n_modes,
             b = numerator / denominator
             dist2 = np.float32(0.0)
             for c in range(n_channels):
-                d = b * means[k, y, x, c] - pixel_value(frame, y, x, c, scale)
+                d = b * means[k, c, y, x] - row[c, x]
                 dist2 += d * d
             if dist2 < var_threshold * variances[k, y, x] * b * b:
                 return True
@@ -78,7 +83,7 @@ def is_shadow_spherical(frame, y, x, scale, weights, variances, means, n_modes,
     return False
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def foreground_probability(min_distance2, var_threshold, is_background):
     """Posterior probability that a pixel is foreground.
 

@@ -15,5 +15,7 @@ from __future__ import annotations
 FASTMATH: bool | set[str] = False
 """Value passed as ``fastmath=`` to every ``numba.njit`` in ``bgmix.kernels``."""
 
-JIT_OPTIONS: dict[str, object] = {"cache": True, "fastmath": FASTMATH, "nogil": True}
+JIT_OPTIONS: dict[str, object] = {
+    "cache": True, "fastmath": FASTMATH, "nogil": True, "error_model": "numpy",
+}
 """Options of the serial helpers; parallel kernels add ``parallel=True``."""
