@@ -54,7 +54,10 @@ class BackgroundMixture:
     unsupported components to zero weight and removes them, so each pixel
     keeps as many components as its history needs (Zivkovic, 2004/2006).
     With the default parameters the masks are those of OpenCV's
-    ``createBackgroundSubtractorMOG2``, bit for bit on 8-bit frames.
+    ``createBackgroundSubtractorMOG2`` on 8-bit frames, computed with the
+    same float32 operations; the one deliberate difference is that when a
+    full mixture replaces its weakest component, the other weights are
+    renormalised so that they keep summing to 1.
 
     Parameters
     ----------

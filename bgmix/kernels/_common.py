@@ -99,7 +99,9 @@ def foreground_probability(min_distance2, var_threshold, is_background):
     if min_distance2 == np.inf:
         p = np.float32(1.0)
     else:
-        p = np.float32(1.0 / (1.0 + math.exp(-0.5 * (min_distance2 - var_threshold))))
+        # In float64 whatever the argument types, so every caller rounds alike.
+        log_odds = 0.5 * (np.float64(min_distance2) - np.float64(var_threshold))
+        p = np.float32(1.0 / (1.0 + math.exp(-log_odds)))
     if is_background:
         if p >= np.float32(0.5):
             p = np.float32(0.49999997)

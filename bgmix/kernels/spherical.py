@@ -8,7 +8,10 @@ streams all ``K`` slots of every pixel through the cache), and each plane is
 read with unit stride.
 
 The arithmetic follows OpenCV's ``MOG2Invoker`` operation for operation in
-float32, so masks agree bit for bit on 8-bit input. Each row is processed in
+float32, so masks agree bit for bit on 8-bit input, but for one deliberate
+change: when a full mixture replaces its weakest component, the remaining
+weights are renormalised to sum to 1 (OpenCV lets the sum fall short until
+the next frame). Each row is processed in
 two sweeps. The first settles the common pixels (one or two live components,
 the sample matching the heaviest one as background) with straight-line code
 that the compiler vectorises; the general per-pixel update, with its
@@ -285,8 +288,17 @@ def _update_pixel(y, x, row, weights, variances, means, n_modes, mask,
     if not fits and a > zero:
         # No component explains the sample: a new one replaces the
         # weakest, or is added when there is room.
+        scale_rest = a1
         if nm == max_modes:
             new = max_modes - 1
+            # The replaced component's weight leaves the mixture: the rest
+            # are renormalised so that the weights still sum to 1. (OpenCV
+            # drops that weight until the next frame's renormalisation.)
+            rest = zero
+            for i in range(nm - 1):
+                rest += weights[i, y, x]
+            if rest > FLT_EPSILON:
+                scale_rest = a1 / rest
         else:
             new = nm
             nm += 1
@@ -295,7 +307,7 @@ def _update_pixel(y, x, row, weights, variances, means, n_modes, mask,
         else:
             weights[new, y, x] = a
             for i in range(nm - 1):
-                weights[i, y, x] *= a1
+                weights[i, y, x] *= scale_rest
         for c in range(n_channels):
             means[new, c, y, x] = row[c, x]
         variances[new, y, x] = var_init

@@ -1,0 +1,242 @@
+"""Slow, plain-Python reference implementations of bgmix's kernels.
+
+Written for obviousness, not speed: one pixel at a time, components held in
+Python lists, every quantity a NumPy float32 scalar so the arithmetic is
+float32 exactly as in the compiled kernels (and in OpenCV's MOG2, which this
+transcribes). The compiled kernels must agree with it exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+f32 = np.float32
+FLT_EPSILON = f32(1.1920929e-07)
+
+
+@dataclass
+class Component:
+    weight: np.float32
+    variance: np.float32
+    mean: list  # one float32 per channel
+
+
+@dataclass
+class Params:
+    n_components: int = 5
+    history: int = 500
+    var_threshold: float = 16.0
+    var_threshold_gen: float = 9.0
+    background_ratio: float = 0.9
+    var_init: float = 15.0
+    var_min: float = 4.0
+    var_max: float = 75.0
+    complexity_reduction: float = 0.05
+    detect_shadows: bool = True
+    shadow_value: int = 127
+    shadow_threshold: float = 0.5
+
+
+def foreground_probability(min_distance2: float, var_threshold: np.float32, background: bool) -> np.float32:
+    """Posterior of foreground: sigmoid((D2 - T_b) / 2), tie-broken by the hard decision."""
+    if min_distance2 == math.inf:
+        p = f32(1.0)
+    else:
+        log_odds = 0.5 * (float(min_distance2) - float(var_threshold))
+        p = f32(1.0 / (1.0 + math.exp(-log_odds)))
+    if background and p >= f32(0.5):
+        p = f32(0.49999997)
+    if not background and p < f32(0.5):
+        p = f32(0.5)
+    return p
+
+
+def is_shadow(x: list, comps: list[Component], tb: np.float32, big_tb: np.float32, tau: np.float32) -> bool:
+    """OpenCV's detectShadowGMM on the pixel's live components."""
+    total = f32(0.0)
+    for g in comps:
+        numerator = f32(0.0)
+        denominator = f32(0.0)
+        for xc, mc in zip(x, g.mean):
+            numerator += xc * mc
+            denominator += mc * mc
+        if denominator == 0:
+            return False
+        if numerator <= denominator and numerator >= tau * denominator:
+            a = numerator / denominator
+            dist2a = f32(0.0)
+            for xc, mc in zip(x, g.mean):
+                d = a * mc - xc
+                dist2a += d * d
+            if dist2a < tb * g.variance * a * a:
+                return True
+        total += g.weight
+        if total > big_tb:
+            return False
+    return False
+
+
+def update_pixel(x: list, comps: list[Component], n_live: int, p: Params,
+                 alpha: np.float32, prune: np.float32) -> tuple[list[Component], int, int, np.float32]:
+    """One pixel of OpenCV's MOG2Invoker.
+
+    ``comps`` holds all ``n_components`` slots (live ones first); returns the
+    new slots, the new live count, the mask value and the probability.
+    """
+    comps = [Component(c.weight, c.variance, list(c.mean)) for c in comps]
+    tb = f32(p.var_threshold)
+    tg = f32(p.var_threshold_gen)
+    big_tb = f32(p.background_ratio)
+    var_min = f32(min(p.var_min, p.var_max))
+    var_max = f32(max(p.var_min, p.var_max))
+    alpha1 = f32(1.0) - alpha
+    background = False
+    fits = False
+    total = f32(0.0)
+    min_d2 = math.inf
+
+    mode = 0
+    nmodes = n_live
+    while mode < nmodes:
+        weight = alpha1 * comps[mode].weight + prune
+        swap_count = 0
+        if not fits:
+            var = comps[mode].variance
+            diff = [m - xc for m, xc in zip(comps[mode].mean, x)]
+            dist2 = f32(0.0)
+            for d in diff:
+                dist2 += d * d
+            if total < big_tb and dist2 < tb * var:
+                background = True
+            if total < big_tb:
+                min_d2 = min(min_d2, float(dist2 / var))
+            if dist2 < tg * var:
+                fits = True
+                weight += alpha
+                if alpha > 0:
+                    k = alpha / weight
+                    comps[mode].mean = [m - k * d for m, d in zip(comps[mode].mean, diff)]
+                    varnew = var + k * (dist2 - var)
+                    varnew = max(varnew, var_min)
+                    varnew = min(varnew, var_max)
+                    comps[mode].variance = f32(varnew)
+                for i in range(mode, 0, -1):
+                    if weight < comps[i - 1].weight:
+                        break
+                    swap_count += 1
+                    comps[i], comps[i - 1] = comps[i - 1], comps[i]
+        if weight < -prune:
+            weight = f32(0.0)
+            nmodes -= 1
+        comps[mode - swap_count].weight = f32(weight)
+        total += weight
+        mode += 1
+
+    inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
+    for m in range(nmodes):
+        comps[m].weight = comps[m].weight * inv
+
+    if not fits and alpha > 0:
+        scale_rest = alpha1
+        if nmodes == p.n_components:
+            # the weakest is replaced; the others are renormalised to sum to 1
+            new = p.n_components - 1
+            rest = f32(0.0)
+            for i in range(nmodes - 1):
+                rest += comps[i].weight
+            if rest > FLT_EPSILON:
+                scale_rest = alpha1 / rest
+        else:
+            new = nmodes
+            nmodes += 1
+        if nmodes == 1:
+            comps[new].weight = f32(1.0)
+        else:
+            comps[new].weight = alpha
+            for i in range(nmodes - 1):
+                comps[i].weight = comps[i].weight * scale_rest
+        comps[new].mean = list(x)
+        comps[new].variance = f32(p.var_init)
+        for i in range(nmodes - 1, 0, -1):
+            if alpha < comps[i - 1].weight:
+                break
+            comps[i], comps[i - 1] = comps[i - 1], comps[i]
+
+    if background:
+        mask = 0
+    elif p.detect_shadows and is_shadow(x, comps[:nmodes], tb, big_tb, f32(p.shadow_threshold)):
+        mask = p.shadow_value
+    else:
+        mask = 255
+    return comps, nmodes, mask, foreground_probability(min_d2, tb, background)
+
+
+class ReferenceMixture:
+    """Frame-level driver: learning-rate schedule and state, as OpenCV MOG2.
+
+    State is kept in the model's layout (weights (K, H, W), variances
+    (K, H, W), means (K, C, H, W), n_modes (H, W)) so it can be compared
+    with ``BackgroundMixture``'s attributes directly.
+    """
+
+    def __init__(self, params: Params) -> None:
+        self.p = params
+        self.state = None
+        self.n_frames = 0
+
+    def apply(self, frame: np.ndarray, learning_rate=None, known_foreground=None):
+        frame = frame.reshape(frame.shape[0], frame.shape[1], -1)
+        scale = {np.dtype(np.uint8): 1.0, np.dtype(np.uint16): 255.0 / 65535.0,
+                 np.dtype(np.float32): 1.0}[frame.dtype]
+        h, w, c = frame.shape
+        k = self.p.n_components
+        if self.state is None or (learning_rate is not None and learning_rate >= 1):
+            self.state = (np.zeros((k, h, w), f32), np.zeros((k, h, w), f32),
+                          np.zeros((k, c, h, w), f32), np.zeros((h, w), np.uint8))
+            self.n_frames = 0
+        self.n_frames += 1
+        if learning_rate is not None and learning_rate >= 0 and self.n_frames > 1:
+            rate = float(learning_rate)
+        else:
+            rate = 1.0 / min(2 * self.n_frames, self.p.history)
+        weights, variances, means, n_modes = self.state
+        mask = np.zeros((h, w), np.uint8)
+        prob = np.zeros((h, w), f32)
+        for yy in range(h):
+            for xx in range(w):
+                x = [f32(frame[yy, xx, ch]) * f32(scale) for ch in range(c)]
+                comps = [Component(weights[m, yy, xx], variances[m, yy, xx],
+                                   [means[m, ch, yy, xx] for ch in range(c)]) for m in range(k)]
+                frozen = known_foreground is not None and known_foreground[yy, xx]
+                alpha = f32(0.0) if frozen else f32(rate)
+                prune = f32(0.0) if frozen else f32(-rate * float(f32(self.p.complexity_reduction)))
+                comps, nm, mask[yy, xx], prob[yy, xx] = update_pixel(
+                    x, comps, int(n_modes[yy, xx]), self.p, alpha, prune)
+                n_modes[yy, xx] = nm
+                for m in range(k):
+                    weights[m, yy, xx] = comps[m].weight
+                    variances[m, yy, xx] = comps[m].variance
+                    for ch in range(c):
+                        means[m, ch, yy, xx] = comps[m].mean[ch]
+        return mask, prob
+
+    def background_image(self) -> np.ndarray:
+        """Weighted mean of background components, rounded as OpenCV's saturate_cast."""
+        weights, _, means, n_modes = self.state
+        k, c, h, w = means.shape
+        out = np.zeros((h, w, c), f32)
+        for yy in range(h):
+            for xx in range(w):
+                acc = [f32(0.0)] * c
+                total = f32(0.0)
+                for m in range(n_modes[yy, xx]):
+                    acc = [a + weights[m, yy, xx] * means[m, ch, yy, xx] for ch, a in enumerate(acc)]
+                    total += weights[m, yy, xx]
+                    if total > f32(self.p.background_ratio):
+                        break
+                inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
+                out[yy, xx] = [a * inv for a in acc]
+        return out
