@@ -1,7 +1,17 @@
-"""bgmix: real-time background subtraction with a per-pixel online Gaussian mixture."""
+"""bgmix: real-time background subtraction with a per-pixel online Gaussian mixture.
+
+Examples
+--------
+>>> import numpy as np
+>>> from bgmix import BackgroundMixture
+>>> model = BackgroundMixture()
+>>> model.apply(np.zeros((2, 2, 3), np.uint8)).shape
+(2, 2)
+"""
 
 from bgmix.model import BackgroundMixture
+from bgmix.presets import PRESETS
 
 __version__ = "0.1.0"
 
-__all__ = ["BackgroundMixture", "__version__"]
+__all__ = ["BackgroundMixture", "PRESETS", "__version__"]

@@ -158,6 +158,19 @@ class BackgroundMixture:
 
     # ------------------------------------------------------------------ params
     @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> BackgroundMixture:
+        """Build a model from a named preset (see :mod:`bgmix.presets`), with overrides.
+
+        Examples
+        --------
+        >>> BackgroundMixture.from_preset("mog2", history=200).history
+        200
+        """
+        from bgmix.presets import preset_params
+
+        return cls(**{**preset_params(name), **overrides})
+
+    @classmethod
     def _param_names(cls) -> list[str]:
         signature = inspect.signature(cls.__init__)
         return [p.name for p in signature.parameters.values() if p.kind == p.KEYWORD_ONLY]
