@@ -9,19 +9,47 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numba
 import numpy as np
 
 from bgmix import _validation as check
-from bgmix.kernels import background_image_spherical, update_spherical
+from bgmix.kernels import (
+    MAX_CORRELATION,
+    background_image_spherical,
+    update_diag,
+    update_full,
+    update_spherical,
+    update_tied,
+)
 
-FORMAT_VERSION = 1
-"""Version of the ``.npz`` layout written by :meth:`BackgroundMixture.save`."""
+FORMAT_VERSION = 2
+"""Version of the ``.npz`` layout written by :meth:`BackgroundMixture.save`.
+
+2: ``covariance_type`` among the parameters, and ``covariances_`` for "full"
+and "tied" models. Version 1 files (spherical models) are still read."""
 
 _SCALE = {np.dtype(np.uint8): 1.0, np.dtype(np.uint16): 255.0 / 65535.0, np.dtype(np.float32): 1.0}
 _STATE_ARRAYS = ("weights_", "variances_", "means_", "n_components_")
+"""State arrays of a spherical or diag model; full and tied models hold
+``covariances_`` instead of ``variances_`` (see :func:`_covariance_layout`)."""
+
+COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
+_KERNELS = {"spherical": update_spherical, "diag": update_diag,
+            "full": update_full, "tied": update_tied}
+
+
+def _covariance_layout(covariance_type: str, k: int, n_channels: int, height: int,
+                       width: int) -> tuple[str, tuple[int, ...]]:
+    """Name and shape of the state array holding a model's (co)variances."""
+    planes = 6 if n_channels == 3 else 1  # upper triangle of 3x3, or 1x1
+    return {
+        "spherical": ("variances_", (k, height, width)),
+        "diag": ("variances_", (k, n_channels, height, width)),
+        "full": ("covariances_", (k, planes, height, width)),
+        "tied": ("covariances_", (planes, height, width)),
+    }[covariance_type]
 
 
 @dataclass(frozen=True)
@@ -39,6 +67,7 @@ class _KernelParams:
     detect_shadows: bool
     shadow_value: np.uint8
     n_threads: int
+    covariance_type: str
 
 
 class BackgroundMixture:
@@ -63,6 +92,18 @@ class BackgroundMixture:
     ----------
     n_components : int, default=5
         Most components per pixel, in [1, 255].
+    covariance_type : {"spherical", "diag", "full", "tied"}, default="spherical"
+        Shape of each component's covariance. "spherical": one variance per
+        component (OpenCV MOG2's model). "diag": one variance per channel.
+        "full": a 3x3 covariance per component, which models noise that is
+        correlated across channels (e.g. brightness flicker) and so detects
+        colour changes across it. "tied": one 3x3 covariance per pixel shared
+        by its components. The distance is the squared Mahalanobis distance in
+        that covariance (for "diag", "full" and "tied" it is about 3 on average
+        for background on 3-channel frames, against about 1 for "spherical",
+        so the same ``var_threshold`` is stricter). On 1-channel frames every
+        type holds one variance ("diag" and "full" are the spherical model,
+        "tied" shares one variance per pixel).
     history : int, default=500
         Frames over which the automatic learning rate settles:
         ``1 / min(2 n, history)`` at the ``n``-th frame.
@@ -96,6 +137,14 @@ class BackgroundMixture:
     weights_ : ndarray of shape (n_components, H, W), float32
         Component weights, descending per pixel; live ones sum to 1.
     variances_ : ndarray of shape (n_components, H, W), float32
+        ("spherical"), or (n_components, C, H, W) ("diag"): variances, in
+        [var_min, var_max].
+    covariances_ : ndarray of shape (n_components, P, H, W) ("full") or (P, H, W) ("tied"), float32
+        Covariances; for 3-channel frames ``P = 6`` planes hold the upper
+        triangle xx, xy, xz, yy, yz, zz of each symmetric 3x3 matrix, for
+        1-channel frames ``P = 1``. Variances lie in [var_min, var_max] and
+        every correlation within ``bgmix.kernels.MAX_CORRELATION`` (0.95), so
+        each matrix is positive definite.
     means_ : ndarray of shape (n_components, C, H, W), float32
         Component means, one plane per component and channel, in 8-bit
         units (uint16 frames are scaled by 255/65535).
@@ -128,6 +177,7 @@ class BackgroundMixture:
         self,
         *,
         n_components: int = 5,
+        covariance_type: Literal["spherical", "diag", "full", "tied"] = "spherical",
         history: int = 500,
         var_threshold: float = 16.0,
         var_threshold_gen: float = 9.0,
@@ -142,6 +192,7 @@ class BackgroundMixture:
         n_threads: int | None = None,
     ) -> None:
         self.n_components = n_components
+        self.covariance_type = covariance_type
         self.history = history
         self.var_threshold = var_threshold
         self.var_threshold_gen = var_threshold_gen
@@ -188,8 +239,9 @@ class BackgroundMixture:
     def set_params(self, **params: Any) -> BackgroundMixture:
         """Set parameters; they are validated at the next :meth:`apply`.
 
-        Changing ``n_components`` discards the learned state (its shape
-        depends on it); other parameters take effect from the next frame on.
+        Changing ``n_components`` or ``covariance_type`` discards the learned
+        state (its shape depends on them); other parameters take effect from
+        the next frame on.
 
         Examples
         --------
@@ -201,7 +253,7 @@ class BackgroundMixture:
         for name, value in params.items():
             if name not in names:
                 raise ValueError(f"unknown parameter {name!r}; valid parameters: {sorted(names)}")
-            if name == "n_components" and value != self.n_components:
+            if name in ("n_components", "covariance_type") and value != getattr(self, name):
                 self.reset()
             setattr(self, name, value)
         self._kernel_params = None
@@ -216,6 +268,9 @@ class BackgroundMixture:
         if self._kernel_params is not None:
             return self._kernel_params
         check.check_int("n_components", self.n_components, 1, 255)
+        if not isinstance(self.covariance_type, str) or self.covariance_type not in COVARIANCE_TYPES:
+            allowed = ", ".join(repr(t) for t in COVARIANCE_TYPES)
+            raise ValueError(f"covariance_type must be one of {allowed}, got {self.covariance_type!r}")
         check.check_int("history", self.history, 1)
         var_threshold = check.check_float("var_threshold", self.var_threshold, 0, low_open=True)
         var_threshold_gen = check.check_float("var_threshold_gen", self.var_threshold_gen, 0, low_open=True)
@@ -240,7 +295,7 @@ class BackgroundMixture:
             var_min=f32(var_min), var_max=f32(var_max),
             complexity_reduction=f32(complexity_reduction), tau=f32(tau),
             detect_shadows=detect_shadows, shadow_value=np.uint8(shadow_value),
-            n_threads=n_threads,
+            n_threads=n_threads, covariance_type=self.covariance_type,
         )
         return self._kernel_params
 
@@ -260,15 +315,26 @@ class BackgroundMixture:
         >>> model.reset().is_initialized
         False
         """
-        for name in (*_STATE_ARRAYS, "n_frames_seen_", "frame_shape_", "frame_dtype_"):
+        for name in (*_STATE_ARRAYS, "covariances_", "n_frames_seen_", "frame_shape_", "frame_dtype_"):
             self.__dict__.pop(name, None)
         return self
 
-    def _initialize(self, frame: np.ndarray) -> None:
+    def _state_arrays(self) -> tuple[str, ...]:
+        name = "covariances_" if self.covariance_type in ("full", "tied") else "variances_"
+        return ("weights_", name, "means_", "n_components_")
+
+    def _initialize(self, frame: np.ndarray, params: _KernelParams) -> None:
         height, width, n_channels = frame.shape
         k = int(self.n_components)
+        self.reset()
         self.weights_ = np.zeros((k, height, width), np.float32)
-        self.variances_ = np.zeros((k, height, width), np.float32)
+        name, shape = _covariance_layout(params.covariance_type, k, n_channels, height, width)
+        covariance = np.zeros(shape, np.float32)
+        if params.covariance_type == "tied":
+            # The shared covariance starts at var_init * I; components do not reset it.
+            for plane in ((0, 3, 5) if shape[0] == 6 else (0,)):
+                covariance[plane] = params.var_init
+        setattr(self, name, covariance)
         self.means_ = np.zeros((k, n_channels, height, width), np.float32)
         self.n_components_ = np.zeros((height, width), np.uint8)
         self.n_frames_seen_ = 0
@@ -325,11 +391,13 @@ class BackgroundMixture:
         """
         params = self._validated()
         frame = check.as_frame(frame)
-        height, width, _ = frame.shape
+        height, width, n_channels = frame.shape
         rate = self._check_learning_rate(learning_rate)
         reinitialize = rate is not None and rate >= 1.0
+        cov_name, cov_shape = _covariance_layout(
+            params.covariance_type, int(self.n_components), n_channels, height, width)
         if not self.is_initialized or reinitialize:
-            self._initialize(frame)
+            self._initialize(frame, params)
         elif frame.shape != self.frame_shape_ or frame.dtype.name != self.frame_dtype_:
             raise ValueError(
                 f"frame has shape {frame.shape[:2]} with {frame.shape[2]} channel(s), dtype "
@@ -337,6 +405,11 @@ class BackgroundMixture:
                 f"with {self.frame_shape_[2]} channel(s), dtype {self.frame_dtype_}; pass "
                 "learning_rate=1 to re-initialise the model from this frame"
             )
+        elif getattr(getattr(self, cov_name, None), "shape", None) != cov_shape:
+            raise ValueError(
+                f"the learned state does not fit covariance_type={params.covariance_type!r}, "
+                f"n_components={self.n_components!r}; change them with set_params() (which "
+                "resets the state) or call reset()")
         if known_foreground is not None:
             known = check.as_pixel_mask(known_foreground, (height, width), "known_foreground")
         else:
@@ -358,16 +431,19 @@ class BackgroundMixture:
             alpha = 1.0 / min(2 * n, self.history)
         prune = -alpha * float(params.complexity_reduction)
 
+        args = (
+            frame, np.float32(_SCALE[frame.dtype]), self.weights_, getattr(self, cov_name),
+            self.means_, self.n_components_, out,
+            probability if probability is not None else _EMPTY_F32, known,
+            np.float32(alpha), np.float32(prune), params.var_threshold,
+            params.background_ratio, params.var_threshold_gen, params.var_init,
+            params.var_min, params.var_max, params.tau, params.detect_shadows,
+            params.shadow_value, known_foreground is not None, probability is not None,
+        )
+        if params.covariance_type in ("full", "tied"):
+            args += (MAX_CORRELATION,)
         with _threads(params.n_threads):
-            update_spherical(
-                frame, np.float32(_SCALE[frame.dtype]), self.weights_, self.variances_,
-                self.means_, self.n_components_, out,
-                probability if probability is not None else _EMPTY_F32, known,
-                np.float32(alpha), np.float32(prune), params.var_threshold,
-                params.background_ratio, params.var_threshold_gen, params.var_init,
-                params.var_min, params.var_max, params.tau, params.detect_shadows,
-                params.shadow_value, known_foreground is not None, probability is not None,
-            )
+            _KERNELS[params.covariance_type](*args)
         return out
 
     @staticmethod
@@ -433,7 +509,7 @@ class BackgroundMixture:
             "initialized": np.array(self.is_initialized),
         }
         if self.is_initialized:
-            for name in _STATE_ARRAYS:
+            for name in self._state_arrays():
                 arrays[name] = getattr(self, name)
             arrays["n_frames_seen_"] = np.array(self.n_frames_seen_, np.int64)
             arrays["frame_shape_"] = np.array(self.frame_shape_, np.int64)
@@ -473,8 +549,10 @@ class BackgroundMixture:
                 f"reads ({FORMAT_VERSION}); upgrade bgmix"
             )
         model = cls(**json.loads(str(contents["params"])))
+        if model.covariance_type not in COVARIANCE_TYPES:
+            raise ValueError(f"{path}: unknown covariance_type {model.covariance_type!r}")
         if bool(contents.get("initialized", False)):
-            for name in _STATE_ARRAYS:
+            for name in model._state_arrays():
                 setattr(model, name, np.ascontiguousarray(contents[name]))
             model.n_frames_seen_ = int(contents["n_frames_seen_"])
             model.frame_shape_ = tuple(int(v) for v in contents["frame_shape_"])
@@ -485,9 +563,10 @@ class BackgroundMixture:
     def _check_state(self, source: object) -> None:
         k = int(self.n_components)
         height, width, n_channels = self.frame_shape_
+        name, shape = _covariance_layout(self.covariance_type, k, n_channels, height, width)
         expected = {
             "weights_": ((k, height, width), np.float32),
-            "variances_": ((k, height, width), np.float32),
+            name: (shape, np.float32),
             "means_": ((k, n_channels, height, width), np.float32),
             "n_components_": ((height, width), np.uint8),
         }

@@ -240,3 +240,304 @@ class ReferenceMixture:
                 inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
                 out[yy, xx] = [a * inv for a in acc]
         return out
+
+
+# ---------------------------------------------------------------------------
+# "diag", "full" and "tied" covariances
+# ---------------------------------------------------------------------------
+# The same mixture as above with the distance d^2 / var replaced by a squared
+# Mahalanobis distance. A component's covariance is a list of float32:
+#   diag: one variance per channel;
+#   full: six values (xx, xy, xz, yy, yz, zz) of a symmetric 3x3 matrix on
+#         3-channel frames, one variance on 1-channel frames;
+#   tied: None; every component uses the pixel's covariance (as full).
+# The operations are those of bgmix.kernels in the same order.
+
+MAX_CORRELATION = f32(0.95)
+COVARIANCE_TYPES = ("diag", "full", "tied")
+
+
+@dataclass
+class CovComponent:
+    weight: np.float32
+    mean: list
+    cov: list | None
+
+
+def clamp_var(v, var_min, var_max):
+    return min(max(v, var_min), var_max)
+
+
+def mahalanobis3(d, s):
+    """d^T S^-1 d through S = L D L^T: sum of z_i^2 / D_i with L z = d."""
+    d0, d1, d2 = d
+    sxx, sxy, sxz, syy, syz, szz = s
+    r0 = f32(1.0) / sxx
+    l10 = sxy * r0
+    l20 = sxz * r0
+    p11 = syy - l10 * sxy
+    p12 = syz - l20 * sxy
+    p22 = szz - l20 * sxz
+    r1 = f32(1.0) / p11
+    l21 = p12 * r1
+    q22 = p22 - l21 * p12
+    z1 = d1 - l10 * d0
+    z2 = d2 - l20 * d0 - l21 * z1
+    return d0 * d0 * r0 + z1 * z1 * r1 + z2 * z2 / q22
+
+
+def clamp_cov3(s, var_min, var_max, rho=MAX_CORRELATION):
+    """Variances into [var_min, var_max]; |rho_xy|, |rho_xz|, the partial
+    correlation of y, z given x, and |rho_yz| each at most ``rho``."""
+    sxx, sxy, sxz, syy, syz, szz = s
+    sxx = clamp_var(sxx, var_min, var_max)
+    syy = clamp_var(syy, var_min, var_max)
+    szz = clamp_var(szz, var_min, var_max)
+    limit = rho * np.sqrt(sxx * syy)
+    sxy = min(max(sxy, -limit), limit)
+    limit = rho * np.sqrt(sxx * szz)
+    sxz = min(max(sxz, -limit), limit)
+    centre = sxy * sxz / sxx
+    half = rho * np.sqrt((syy - sxy * sxy / sxx) * (szz - sxz * sxz / sxx))
+    syz = min(max(syz, centre - half), centre + half)
+    limit = rho * np.sqrt(syy * szz)
+    syz = min(max(syz, -limit), limit)
+    return [sxx, sxy, sxz, syy, syz, szz]
+
+
+def cov_distance(d, cov):
+    if len(cov) == 6:
+        return mahalanobis3(d, cov)
+    dist2 = f32(0.0)
+    for dc, vc in zip(d, cov):
+        dist2 += dc * dc / vc
+    return dist2
+
+
+def cov_update(cov, d, k, var_min, var_max):
+    """S + k (d d^T - S) (elementwise for per-channel variances), then the bounds."""
+    if len(cov) == 6:
+        d0, d1, d2 = d
+        outer = [d0 * d0, d0 * d1, d0 * d2, d1 * d1, d1 * d2, d2 * d2]
+        return clamp_cov3([s + k * (o - s) for s, o in zip(cov, outer)], var_min, var_max)
+    return [clamp_var(v + k * (dc * dc - v), var_min, var_max) for v, dc in zip(cov, d)]
+
+
+def new_cov(n_planes, var_init):
+    v = f32(var_init)
+    if n_planes == 6:
+        return [v, f32(0.0), f32(0.0), v, f32(0.0), v]
+    return [v] * n_planes
+
+
+def is_shadow_cov(x, comps, covs, tb, big_tb, tau):
+    """detectShadowGMM with the colour distortion b mu - x in the component's metric."""
+    total = f32(0.0)
+    for g, cov in zip(comps, covs):
+        numerator = f32(0.0)
+        denominator = f32(0.0)
+        for xc, mc in zip(x, g.mean):
+            numerator += xc * mc
+            denominator += mc * mc
+        if denominator == 0:
+            return False
+        if numerator <= denominator and numerator >= tau * denominator:
+            b = numerator / denominator
+            e = [b * mc - xc for xc, mc in zip(x, g.mean)]
+            if cov_distance(e, cov) < tb * b * b:
+                return True
+        total += g.weight
+        if total > big_tb:
+            return False
+    return False
+
+
+def update_pixel_cov(x: list, comps: list[CovComponent], n_live: int, p: Params, alpha, prune,
+                     tied_cov: list | None):
+    """One pixel of the diag / full / tied update (``tied_cov`` not None: tied).
+
+    Returns the new slots, the live count, the mask value, the probability
+    and the (new) tied covariance.
+    """
+    comps = [CovComponent(c.weight, list(c.mean), None if c.cov is None else list(c.cov))
+             for c in comps]
+    tied = tied_cov is not None
+    tied_cov = list(tied_cov) if tied else None
+    tb = f32(p.var_threshold)
+    tg = f32(p.var_threshold_gen)
+    big_tb = f32(p.background_ratio)
+    var_min = f32(min(p.var_min, p.var_max))
+    var_max = f32(max(p.var_min, p.var_max))
+    alpha1 = f32(1.0) - alpha
+    background = False
+    fits = False
+    total = f32(0.0)
+    min_d2 = math.inf
+
+    mode = 0
+    nmodes = n_live
+    while mode < nmodes:
+        weight = alpha1 * comps[mode].weight + prune
+        swap_count = 0
+        if not fits:
+            cov = tied_cov if tied else comps[mode].cov
+            diff = [m - xc for m, xc in zip(comps[mode].mean, x)]
+            dist2 = cov_distance(diff, cov)
+            if total < big_tb:
+                if dist2 < tb:
+                    background = True
+                min_d2 = min(min_d2, float(dist2))
+            if dist2 < tg:
+                fits = True
+                weight += alpha
+                if alpha > 0:
+                    k = alpha / weight
+                    comps[mode].mean = [m - k * d for m, d in zip(comps[mode].mean, diff)]
+                    updated = cov_update(cov, diff, k, var_min, var_max)
+                    if tied:
+                        tied_cov = updated
+                    else:
+                        comps[mode].cov = updated
+                for i in range(mode, 0, -1):
+                    if weight < comps[i - 1].weight:
+                        break
+                    swap_count += 1
+                    comps[i], comps[i - 1] = comps[i - 1], comps[i]
+        if weight < -prune:
+            weight = f32(0.0)
+            nmodes -= 1
+        comps[mode - swap_count].weight = f32(weight)
+        total += weight
+        mode += 1
+
+    inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
+    for m in range(nmodes):
+        comps[m].weight = comps[m].weight * inv
+
+    if not fits and alpha > 0:
+        scale_rest = alpha1
+        if nmodes == p.n_components:
+            new = p.n_components - 1
+            rest = f32(0.0)
+            for i in range(nmodes - 1):
+                rest += comps[i].weight
+            if rest > FLT_EPSILON:
+                scale_rest = alpha1 / rest
+        else:
+            new = nmodes
+            nmodes += 1
+        if nmodes == 1:
+            comps[new].weight = f32(1.0)
+        else:
+            comps[new].weight = alpha
+            for i in range(nmodes - 1):
+                comps[i].weight = comps[i].weight * scale_rest
+        comps[new].mean = list(x)
+        if not tied:  # a tied covariance is not reset by a new component
+            comps[new].cov = new_cov(len(comps[new].cov), p.var_init)
+        for i in range(nmodes - 1, 0, -1):
+            if alpha < comps[i - 1].weight:
+                break
+            comps[i], comps[i - 1] = comps[i - 1], comps[i]
+
+    if background:
+        mask = 0
+    else:
+        live = comps[:nmodes]
+        covs = [tied_cov if tied else g.cov for g in live]
+        if p.detect_shadows and is_shadow_cov(x, live, covs, tb, big_tb, f32(p.shadow_threshold)):
+            mask = p.shadow_value
+        else:
+            mask = 255
+    return comps, nmodes, mask, foreground_probability(min_d2, tb, background), tied_cov
+
+
+class ReferenceCovMixture:
+    """Frame-level driver of the diag / full / tied references.
+
+    State in the model's layout: ``weights`` (K, H, W), ``means`` (K, C, H, W),
+    ``n_modes`` (H, W) and ``cov``: diag (K, C, H, W); full (K, P, H, W);
+    tied (P, H, W), with P = 6 for 3 channels and 1 for one channel. The
+    tied covariance starts at var_init * I.
+    """
+
+    def __init__(self, params: Params, covariance_type: str) -> None:
+        if covariance_type not in COVARIANCE_TYPES:
+            raise ValueError(covariance_type)
+        self.p = params
+        self.covariance_type = covariance_type
+        self.state = None
+        self.n_frames = 0
+
+    def _init_state(self, h, w, c):
+        k = self.p.n_components
+        planes = 6 if c == 3 else 1
+        if self.covariance_type == "diag":
+            cov = np.zeros((k, c, h, w), f32)
+        elif self.covariance_type == "full":
+            cov = np.zeros((k, planes, h, w), f32)
+        else:
+            cov = np.zeros((planes, h, w), f32)
+            for plane in ((0, 3, 5) if planes == 6 else (0,)):
+                cov[plane] = f32(self.p.var_init)
+        self.state = (np.zeros((k, h, w), f32), cov, np.zeros((k, c, h, w), f32),
+                      np.zeros((h, w), np.uint8))
+
+    def apply(self, frame: np.ndarray, learning_rate=None, known_foreground=None):
+        frame = frame.reshape(frame.shape[0], frame.shape[1], -1)
+        scale = {np.dtype(np.uint8): 1.0, np.dtype(np.uint16): 255.0 / 65535.0,
+                 np.dtype(np.float32): 1.0}[frame.dtype]
+        h, w, c = frame.shape
+        k = self.p.n_components
+        if self.state is None or (learning_rate is not None and learning_rate >= 1):
+            self._init_state(h, w, c)
+            self.n_frames = 0
+        self.n_frames += 1
+        if learning_rate is not None and learning_rate >= 0 and self.n_frames > 1:
+            rate = float(learning_rate)
+        else:
+            rate = 1.0 / min(2 * self.n_frames, self.p.history)
+        weights, cov, means, n_modes = self.state
+        tied = self.covariance_type == "tied"
+        mask = np.zeros((h, w), np.uint8)
+        prob = np.zeros((h, w), f32)
+        for yy in range(h):
+            for xx in range(w):
+                x = [f32(frame[yy, xx, ch]) * f32(scale) for ch in range(c)]
+                comps = [CovComponent(weights[m, yy, xx], [means[m, ch, yy, xx] for ch in range(c)],
+                                      None if tied else list(cov[m, :, yy, xx]))
+                         for m in range(k)]
+                tied_cov = list(cov[:, yy, xx]) if tied else None
+                frozen = known_foreground is not None and known_foreground[yy, xx]
+                alpha = f32(0.0) if frozen else f32(rate)
+                prune = f32(0.0) if frozen else f32(-rate * float(f32(self.p.complexity_reduction)))
+                comps, nm, mask[yy, xx], prob[yy, xx], tied_cov = update_pixel_cov(
+                    x, comps, int(n_modes[yy, xx]), self.p, alpha, prune, tied_cov)
+                n_modes[yy, xx] = nm
+                for m in range(k):
+                    weights[m, yy, xx] = comps[m].weight
+                    for ch in range(c):
+                        means[m, ch, yy, xx] = comps[m].mean[ch]
+                    if not tied:
+                        cov[m, :, yy, xx] = comps[m].cov
+                if tied:
+                    cov[:, yy, xx] = tied_cov
+        return mask, prob
+
+    def background_image(self) -> np.ndarray:
+        """As the spherical reference: weighted mean of the background components."""
+        weights, _, means, n_modes = self.state
+        k, c, h, w = means.shape
+        out = np.zeros((h, w, c), f32)
+        for yy in range(h):
+            for xx in range(w):
+                acc = [f32(0.0)] * c
+                total = f32(0.0)
+                for m in range(n_modes[yy, xx]):
+                    acc = [a + weights[m, yy, xx] * means[m, ch, yy, xx] for ch, a in enumerate(acc)]
+                    total += weights[m, yy, xx]
+                    if total > f32(self.p.background_ratio):
+                        break
+                inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
+                out[yy, xx] = [a * inv for a in acc]
+        return out
