@@ -30,7 +30,6 @@ FORMAT_VERSION = 2
 2: ``covariance_type`` among the parameters, and ``covariances_`` for "full"
 and "tied" models. Version 1 files (spherical models) are still read."""
 
-_SCALE = {np.dtype(np.uint8): 1.0, np.dtype(np.uint16): 255.0 / 65535.0, np.dtype(np.float32): 1.0}
 _STATE_ARRAYS = ("weights_", "variances_", "means_", "n_components_")
 """State arrays of a spherical or diag model; full and tied models hold
 ``covariances_`` instead of ``variances_`` (see :func:`_covariance_layout`)."""
@@ -67,6 +66,7 @@ class _KernelParams:
     detect_shadows: bool
     shadow_value: np.uint8
     n_threads: int
+    intensity_scale: np.float32
     covariance_type: str
 
 
@@ -129,6 +129,13 @@ class BackgroundMixture:
         Mask value of shadow pixels, in [0, 255].
     shadow_threshold : float, default=0.5
         Darkest brightness ratio still called a shadow, in (0, 1].
+    intensity_scale : float, default=1.0
+        Factor applied to frame values before the model sees them; every
+        mean, variance and threshold is in these scaled units. 1 takes values
+        as they are, as OpenCV does (right for 8-bit frames, and for 16-bit
+        thermal cameras whose useful range is a few hundred counts). For
+        full-range 16-bit frames use ``255 / 65535`` (12-bit data:
+        ``255 / 4095``) so the 8-bit defaults apply.
     n_threads : int or None, default=None
         Threads of the compiled kernel; None uses every core Numba sees.
 
@@ -146,8 +153,8 @@ class BackgroundMixture:
         every correlation within ``bgmix.kernels.MAX_CORRELATION`` (0.95), so
         each matrix is positive definite.
     means_ : ndarray of shape (n_components, C, H, W), float32
-        Component means, one plane per component and channel, in 8-bit
-        units (uint16 frames are scaled by 255/65535).
+        Component means, one plane per component and channel, in frame
+        units times ``intensity_scale``.
     n_components_ : ndarray of shape (H, W), uint8
         Live components per pixel.
     n_frames_seen_ : int
@@ -155,8 +162,9 @@ class BackgroundMixture:
 
     Notes
     -----
-    Frames may be uint8 or uint16 with 1 or 3 channels, or float32 on the
-    0-255 scale. The variance parameters are in 8-bit units for every dtype.
+    Frames may be uint8 or uint16 with 1 or 3 channels, or float32 (on the
+    0-255 scale for the defaults to fit). Values are multiplied by
+    ``intensity_scale`` (default 1) before anything else.
 
     Examples
     --------
@@ -189,6 +197,7 @@ class BackgroundMixture:
         detect_shadows: bool = True,
         shadow_value: int = 127,
         shadow_threshold: float = 0.5,
+        intensity_scale: float = 1.0,
         n_threads: int | None = None,
     ) -> None:
         self.n_components = n_components
@@ -204,6 +213,7 @@ class BackgroundMixture:
         self.detect_shadows = detect_shadows
         self.shadow_value = shadow_value
         self.shadow_threshold = shadow_threshold
+        self.intensity_scale = intensity_scale
         self.n_threads = n_threads
         self._kernel_params: _KernelParams | None = None
 
@@ -296,6 +306,8 @@ class BackgroundMixture:
             complexity_reduction=f32(complexity_reduction), tau=f32(tau),
             detect_shadows=detect_shadows, shadow_value=np.uint8(shadow_value),
             n_threads=n_threads, covariance_type=self.covariance_type,
+            intensity_scale=np.float32(check.check_float(
+                "intensity_scale", self.intensity_scale, 0, low_open=True)),
         )
         return self._kernel_params
 
@@ -432,7 +444,7 @@ class BackgroundMixture:
         prune = -alpha * float(params.complexity_reduction)
 
         args = (
-            frame, np.float32(_SCALE[frame.dtype]), self.weights_, getattr(self, cov_name),
+            frame, params.intensity_scale, self.weights_, getattr(self, cov_name),
             self.means_, self.n_components_, out,
             probability if probability is not None else _EMPTY_F32, known,
             np.float32(alpha), np.float32(prune), params.var_threshold,
@@ -478,9 +490,9 @@ class BackgroundMixture:
         with _threads(params.n_threads):
             background_image_spherical(self.weights_, self.means_, self.n_components_,
                                        params.background_ratio, image)
+        image /= params.intensity_scale
         dtype = np.dtype(self.frame_dtype_)
         if dtype != np.float32:
-            image /= np.float32(_SCALE[dtype])
             info = np.iinfo(dtype)
             # OpenCV's saturate_cast: round half to even, then clip.
             image = np.clip(np.rint(image), info.min, info.max).astype(dtype)

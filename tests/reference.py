@@ -38,6 +38,7 @@ class Params:
     detect_shadows: bool = True
     shadow_value: int = 127
     shadow_threshold: float = 0.5
+    intensity_scale: float = 1.0
 
 
 def foreground_probability(min_distance2: float, var_threshold: np.float32, background: bool) -> np.float32:
@@ -189,8 +190,7 @@ class ReferenceMixture:
 
     def apply(self, frame: np.ndarray, learning_rate=None, known_foreground=None):
         frame = frame.reshape(frame.shape[0], frame.shape[1], -1)
-        scale = {np.dtype(np.uint8): 1.0, np.dtype(np.uint16): 255.0 / 65535.0,
-                 np.dtype(np.float32): 1.0}[frame.dtype]
+        scale = self.p.intensity_scale
         h, w, c = frame.shape
         k = self.p.n_components
         if self.state is None or (learning_rate is not None and learning_rate >= 1):
@@ -485,8 +485,7 @@ class ReferenceCovMixture:
 
     def apply(self, frame: np.ndarray, learning_rate=None, known_foreground=None):
         frame = frame.reshape(frame.shape[0], frame.shape[1], -1)
-        scale = {np.dtype(np.uint8): 1.0, np.dtype(np.uint16): 255.0 / 65535.0,
-                 np.dtype(np.float32): 1.0}[frame.dtype]
+        scale = self.p.intensity_scale
         h, w, c = frame.shape
         k = self.p.n_components
         if self.state is None or (learning_rate is not None and learning_rate >= 1):

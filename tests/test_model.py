@@ -254,7 +254,9 @@ def test_reset_and_background_image(scene):
 def test_other_dtypes_detect_the_same_object(dtype, scene):
     frames = scene.frames.astype(np.float64)
     frames = (frames * 257).astype(np.uint16) if dtype == np.uint16 else frames.astype(np.float32)
-    reference, other = BackgroundMixture(), BackgroundMixture()
+    # full-range 16-bit data: intensity_scale brings it back to the 8-bit scale
+    scale = 255 / 65535 if dtype == np.uint16 else 1.0
+    reference, other = BackgroundMixture(), BackgroundMixture(intensity_scale=scale)
     for t in range(len(frames)):
         expected = reference.apply(scene.frames[t])
         mask = other.apply(frames[t])
@@ -279,3 +281,24 @@ def test_probability_is_consistent_with_mask_and_monotone():
     d2 = 3 * (np.arange(64) ** 2) / var
     boundary = np.argmax(d2 >= model.var_threshold)
     assert p[0, boundary - 1] < 0.5 <= p[0, boundary]
+
+
+def test_sixteen_bit_thermal_frames_work_with_the_defaults():
+    """A few hundred counts of contrast, noise of a few counts: raw values, as OpenCV."""
+    rng = np.random.default_rng(2)
+    background = np.full((40, 50), 29000.0)
+    model = BackgroundMixture()
+    for t in range(60):
+        frame = background + rng.normal(0, 2, background.shape)
+        if t == 59:
+            frame[10:20, 10:20] += 300  # a warm object
+        mask = model.apply(frame.astype(np.uint16))
+    assert (mask[10:20, 10:20] == 255).all()
+    assert (mask == 255).sum() == 100
+    assert model.background_image().dtype == np.uint16
+    assert abs(int(model.background_image()[0, 0]) - 29000) <= 2
+
+
+def test_intensity_scale_is_validated():
+    with pytest.raises(ValueError, match="intensity_scale"):
+        BackgroundMixture(intensity_scale=0).apply(np.zeros((2, 2), np.uint8))

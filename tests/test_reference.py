@@ -96,10 +96,11 @@ def test_known_foreground_matches_reference():
 
 
 @pytest.mark.parametrize("dtype", [np.uint16, np.float32])
-def test_other_dtypes_match_reference(dtype):
+@pytest.mark.parametrize("intensity_scale", [1.0, 255 / 65535])
+def test_other_dtypes_match_reference(dtype, intensity_scale):
     rng = np.random.default_rng(11)
     frames = structured_frames(rng, 25, 7, 9, 3, dtype=dtype)
-    run_both(frames, Params(), rates=[None])
+    run_both(frames, Params(intensity_scale=intensity_scale), rates=[None])
 
 
 def test_one_component_and_no_pruning_match_reference():
