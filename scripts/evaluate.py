@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bgmix-eval-") as tmp:
         root = Path(tmp)
         workdir = root / "pybgs"
-        workdir.mkdir()
+        (workdir / "config").mkdir(parents=True)  # pybgs reads and writes ./config/*.xml
         specs = methods_available(not args.no_pybgs, workdir)
         sequences = scenes(kinds, (height, width), root)
         rows = evaluate_all(sequences, specs, workdir)
