@@ -43,7 +43,8 @@ from bgmix.presets import PRESETS
 REPO = Path(__file__).resolve().parents[1]
 HIGHWAY = REPO.parent / "shared" / "data" / "cdnet2014" / "baseline" / "highway"
 OPENCV_METHODS = ["mog2", "mog2+median", "knn", "knn+median", "gsoc", "mog"]
-PYBGS_METHODS = ["SuBSENSE", "PAWCS", "PixelBasedAdaptiveSegmenter", "ViBe"]
+PYBGS_METHODS = ["SuBSENSE", "PixelBasedAdaptiveSegmenter", "ViBe"]
+"""pybgs peers run by default (PAWCS, at ~80 ms/frame, only when asked with --pybgs-methods)."""
 
 
 class PybgsMethod(evaluation.Method):
@@ -83,7 +84,7 @@ def _cwd(path: Path):
         os.chdir(previous)
 
 
-def methods_available(use_pybgs: bool, workdir: Path) -> list[Any]:
+def methods_available(use_pybgs: bool, workdir: Path, pybgs_methods: list[str] = PYBGS_METHODS) -> list[Any]:
     methods: list[Any] = [f"bgmix:{name}" for name in PRESETS]
     opencv = set(evaluation.available_methods())
     methods += [m for m in OPENCV_METHODS if m in opencv]
@@ -93,7 +94,7 @@ def methods_available(use_pybgs: bool, workdir: Path) -> list[Any]:
         except ImportError:
             print("pybgs is not installed: its algorithms are left out", file=sys.stderr)
         else:
-            methods += [("pybgs", name) for name in PYBGS_METHODS]
+            methods += [("pybgs", name) for name in pybgs_methods]
     return methods
 
 
@@ -255,7 +256,7 @@ def picture(rows, sequences, specs, workdir: Path, out: Path, n_shots: int = 3) 
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    fig.savefig(tmp, dpi=80)
+    fig.savefig(tmp, dpi=56)
     os.replace(tmp, out)
 
 
@@ -265,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="synthetic scene kinds, comma-separated (default: all)")
     parser.add_argument("--size", default="320x240", help="synthetic scene size WxH (default 320x240)")
     parser.add_argument("--no-pybgs", action="store_true", help="leave pybgs algorithms out")
+    parser.add_argument("--pybgs-methods", default=",".join(PYBGS_METHODS),
+                        help="pybgs algorithms to run, comma-separated (default: %(default)s)")
     parser.add_argument("--json", type=Path, help="write every row as JSON here")
     parser.add_argument("--benchmarks", type=Path, help="replace the '## Mask quality' section of this file")
     parser.add_argument("--picture", type=Path, help="write the comparison picture (PNG) here")
@@ -277,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         workdir = root / "pybgs"
         (workdir / "config").mkdir(parents=True)  # pybgs reads and writes ./config/*.xml
-        specs = methods_available(not args.no_pybgs, workdir)
+        specs = methods_available(not args.no_pybgs, workdir,
+                                  [m for m in args.pybgs_methods.split(",") if m])
         sequences = scenes(kinds, (height, width), root)
         rows = evaluate_all(sequences, specs, workdir)
         text = markdown(rows, command.strip())
