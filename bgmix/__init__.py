@@ -10,8 +10,9 @@ Examples
 """
 
 from bgmix.model import BackgroundMixture
+from bgmix.pipeline import process
 from bgmix.presets import PRESETS
 
 __version__ = "0.1.0"
 
-__all__ = ["BackgroundMixture", "PRESETS", "__version__"]
+__all__ = ["BackgroundMixture", "PRESETS", "__version__", "process"]

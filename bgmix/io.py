@@ -6,7 +6,7 @@ Sources
 ``cv2.VideoCapture``), an image folder (a CDnet ``input/`` folder, say), a
 glob pattern, a NumPy array of frames or any iterable of frames into a
 :class:`FrameSource`: an iterator of frames as OpenCV reads them (BGR,
-uint8 for video) with ``name``, ``fps``, ``n_frames`` and ``frame_size``.
+uint8 for video, (H, W) uint16 for 16-bit grey video) with ``name``, ``fps``, ``n_frames`` and ``frame_size``.
 Video files decode on a background thread into a small bounded queue, so
 decoding the next frames overlaps the model's work on this one.
 
@@ -377,8 +377,30 @@ class _Reader:
             self.capture.release()
 
 
+def _fourcc(*chars: str | int) -> int:
+    codes = [c if isinstance(c, int) else ord(c) for c in chars]
+    return codes[0] | codes[1] << 8 | codes[2] << 16 | codes[3] << 24
+
+
+# FFmpeg's codec tags (avcodec_pix_fmt_to_codec_tag) of 16-bit grey pixels.
+_GRAY16_TAGS = frozenset({_fourcc("Y", "1", 0, 16), _fourcc(16, 0, "1", "Y")})
+
+
+def _is_gray16(capture: cv2.VideoCapture) -> bool:
+    """True when the decoded stream is 16-bit grey (gray16le / gray16be)."""
+    try:
+        tag = capture.get(cv2.CAP_PROP_CODEC_PIXEL_FORMAT)
+    except (AttributeError, cv2.error):  # pragma: no cover - old OpenCV
+        return False
+    return bool(np.isfinite(tag)) and int(tag) in _GRAY16_TAGS
+
+
 class VideoFileSource(FrameSource):
     """Frames decoded from a video by ``cv2.VideoCapture`` on a background thread.
+
+    Frames come as OpenCV decodes them: BGR uint8, except 16-bit grey
+    streams (FFV1 ``gray16le``, as thermal cameras record), which come as
+    (H, W) uint16 with their full depth.
 
     The thread keeps at most ``queue_size`` decoded frames ahead of the
     consumer. :meth:`close` (or leaving a ``with`` block, or the source
@@ -422,6 +444,10 @@ class VideoFileSource(FrameSource):
             capture.release()
             raise ValueError(f"cannot open {path} as a video (not a video file, or a format "
                              "FFmpeg/OpenCV cannot decode)")
+        if _is_gray16(capture):
+            # 16-bit grey (FFV1 gray16le from a thermal camera, say): turn
+            # off OpenCV's conversion to 8-bit BGR so frames keep their depth.
+            capture.set(cv2.CAP_PROP_CONVERT_RGB, 0)
         self.path = path
         self.name = Path(path).stem if not is_url else path
         fps = capture.get(cv2.CAP_PROP_FPS)
@@ -479,7 +505,8 @@ def open_source(source: Any, *, fps: float | None = None) -> FrameSource:
     ----------
     source : str, PathLike, ndarray, FrameSource or iterable of ndarray
         - a video file path or URL: decoded by ``cv2.VideoCapture`` (FFmpeg)
-          on a background thread, BGR uint8 frames;
+          on a background thread, BGR uint8 frames ((H, W) uint16 for
+          16-bit grey video);
         - an image file: a one-frame sequence;
         - a folder: its images (png, jpg, bmp, tif, ...) in natural order
           (``in2.png`` before ``in10.png``), e.g. a CDnet ``input/`` folder;

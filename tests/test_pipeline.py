@@ -1,0 +1,223 @@
+"""bgmix.pipeline: the source -> model -> postprocess -> blobs loop."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from bgmix.blobs import Blobs
+from bgmix.io import ArraySource, VideoFileSource
+from bgmix.model import BackgroundMixture
+from bgmix.pipeline import FrameResult, ProcessStats, Processing, process
+from bgmix.postprocess import Postprocess, clean_mask
+from bgmix.synth import make_scene
+
+N = 60
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return make_scene("baseline", height=48, width=64, n_frames=N, seed=0)
+
+
+def test_yields_one_result_per_frame_with_increasing_index(scene) -> None:
+    with process(ArraySource(scene.frames)) as results:
+        assert isinstance(results, Processing)
+        out = list(results)
+    assert len(out) == N
+    assert all(isinstance(r, FrameResult) for r in out)
+    assert [r.index for r in out] == list(range(N))
+    stamps = [r.timestamp for r in out]
+    assert stamps[0] >= 0 and stamps == sorted(stamps)
+    assert all(r.latency_s >= 0 for r in out)
+    for r, frame in zip(out, scene.frames):
+        np.testing.assert_array_equal(r.frame, frame)
+        assert r.probability is None
+        assert isinstance(r.blobs, Blobs)
+        assert r.mask is r.raw_mask  # no postprocess: the raw mask itself
+
+
+def test_masks_equal_running_the_model_directly(scene) -> None:
+    direct = BackgroundMixture()
+    expected = [direct.apply(frame).copy() for frame in scene.frames]
+    model = BackgroundMixture()
+    results = list(process(scene.frames, model))
+    assert len(results) == N
+    for r, mask in zip(results, expected):
+        assert r.raw_mask.dtype == np.uint8 and r.raw_mask.shape == (48, 64)
+        np.testing.assert_array_equal(r.raw_mask, mask)
+    assert model.n_frames_seen_ == N  # the given model is the one that learned
+
+
+def test_masks_are_new_arrays_each_frame(scene) -> None:
+    results = list(process(scene.frames, postprocess=Postprocess(median=3)))
+    assert len({id(r.raw_mask) for r in results}) == N
+    assert len({id(r.mask) for r in results}) == N
+
+
+def test_learning_rate_is_passed_to_the_model(scene) -> None:
+    direct = BackgroundMixture()
+    expected = [direct.apply(frame, 0.05).copy() for frame in scene.frames[:20]]
+    results = list(process(scene.frames[:20], learning_rate=0.05, blobs=False))
+    for r, mask in zip(results, expected):
+        np.testing.assert_array_equal(r.raw_mask, mask)
+        assert r.blobs is None
+
+
+def test_postprocess_is_applied_to_the_raw_mask(scene) -> None:
+    settings = Postprocess(median=3, min_area=4)
+    results = list(process(scene.frames, postprocess=settings))
+    changed = 0
+    for r in results:
+        np.testing.assert_array_equal(r.mask, clean_mask(r.raw_mask, settings))
+        changed += int(not np.array_equal(r.mask, r.raw_mask))
+    assert changed > 0  # the clean-up did something on this clip
+
+
+def test_blobs_found_where_ground_truth_has_objects(scene) -> None:
+    checked = 0
+    for r, gt in zip(process(scene.frames), scene.ground_truth):
+        moving = gt == 255
+        if r.index <= scene.warmup:
+            continue
+        # blobs describe the mask
+        assert int(r.blobs.areas.sum()) == int((r.mask >= 128).sum())
+        if moving.sum() < 5:
+            continue
+        checked += 1
+        assert len(r.blobs) >= 1, f"frame {r.index}: no blob"
+        covered = np.zeros(gt.shape, bool)
+        for x1, y1, x2, y2 in r.blobs.boxes:
+            covered[y1:y2, x1:x2] = True
+        # most of the objects' pixels lie in some blob's box
+        assert (covered & moving).sum() >= 0.5 * moving.sum(), f"frame {r.index}"
+    assert checked >= 20
+
+
+def test_min_area_filters_blobs(scene) -> None:
+    results = list(process(scene.frames, min_area=8))
+    for r in results:
+        assert (r.blobs.areas >= 8).all()
+
+
+def test_probability_is_consistent_with_the_mask(scene) -> None:
+    results = process(scene.frames, probability=True)
+    buffers = set()
+    for r in results:
+        p = r.probability
+        assert p is not None and p.dtype == np.float32 and p.shape == (48, 64)
+        assert np.all((p >= 0) & (p <= 1))
+        np.testing.assert_array_equal(p >= 0.5, r.raw_mask != 0)
+        if len(r.blobs):
+            assert np.all(r.blobs.confidences >= 0.5)
+        buffers.add(id(p))
+    assert len(buffers) == 1  # one buffer, reused
+
+
+def test_stats_counts(scene) -> None:
+    results = process(scene.frames)
+    assert results.stats == ProcessStats()
+    for _ in results:
+        pass
+    stats = results.stats
+    assert isinstance(stats, ProcessStats)
+    assert stats.frames_read == N
+    assert stats.frames_processed == N
+    assert stats.frames_dropped == 0
+    assert stats.fps > 0
+    assert 0 <= stats.mean_latency_s <= stats.max_latency_s
+    assert stats.elapsed_s > 0
+    assert results.closed and results.source.closed
+
+
+def test_max_frames_stops_early_and_closes_the_source(scene) -> None:
+    source = ArraySource(scene.frames)
+    results = process(source, max_frames=7)
+    assert results.source is source
+    out = list(results)
+    assert [r.index for r in out] == list(range(7))
+    assert source.closed and results.closed
+    assert results.stats.frames_read == 7 and results.stats.frames_processed == 7
+    assert list(results) == []
+
+
+def test_max_frames_zero_reads_nothing(scene) -> None:
+    results = process(scene.frames, max_frames=0)
+    assert list(results) == []
+    assert results.stats.frames_read == 0 and results.source.closed
+
+
+def test_close_stops_iteration(scene) -> None:
+    with process(scene.frames) as results:
+        first = next(results)
+        assert first.index == 0
+    assert results.closed and results.source.closed
+    with pytest.raises(StopIteration):
+        next(results)
+    results.close()  # idempotent
+
+
+@pytest.mark.parametrize("kwargs", [{"max_frames": -1}, {"max_frames": 2.5}, {"min_area": -1},
+                                    {"learning_rate": 2.0}, {"postprocess": "median"},
+                                    {"model": object()}])
+def test_bad_arguments(scene, kwargs) -> None:
+    with pytest.raises(ValueError):
+        process(scene.frames, **kwargs)
+
+
+def test_model_error_closes_the_source() -> None:
+    frames = [np.zeros((8, 8, 3), np.uint8), np.zeros((9, 8, 3), np.uint8)]
+    results = process(frames)
+    next(results)
+    with pytest.raises(ValueError, match="initialised"):
+        next(results)
+    assert results.source.closed
+
+
+def _write_clip(path: Path, frames: np.ndarray) -> None:
+    height, width = frames.shape[1:3]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), 25, (width, height))
+    assert writer.isOpened()
+    for frame in frames:
+        writer.write(np.ascontiguousarray(frame))
+    writer.release()
+
+
+def _reader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("bgmix-reader:")]
+
+
+def test_video_file_masks_and_early_close_stops_reader(scene, tmp_path: Path) -> None:
+    path = tmp_path / "clip.mkv"
+    _write_clip(path, scene.frames[:40])
+    before = set(_reader_threads())
+    # whole clip: FFV1 is lossless, so masks equal running on the array
+    full = [r.raw_mask for r in process(path, blobs=False)]
+    expected = [r.raw_mask for r in process(scene.frames[:40], blobs=False)]
+    assert len(full) == 40
+    for a, b in zip(full, expected):
+        np.testing.assert_array_equal(a, b)
+    # closing early stops and joins the decoding thread
+    results = process(str(path))
+    assert isinstance(results.source, VideoFileSource)
+    thread = results.source._reader.thread
+    assert thread.is_alive() or thread.ident is not None
+    next(results)
+    next(results)
+    results.close()
+    assert not thread.is_alive()
+    assert results.source.closed
+    assert set(_reader_threads()) <= before
+
+
+def test_video_file_max_frames_stops_reader(scene, tmp_path: Path) -> None:
+    path = tmp_path / "clip.mkv"
+    _write_clip(path, scene.frames[:30])
+    results = process(path, max_frames=3)
+    thread = results.source._reader.thread
+    assert len(list(results)) == 3
+    assert results.source.closed and not thread.is_alive()
