@@ -80,6 +80,50 @@ def is_shadow(x: list, comps: list[Component], tb: np.float32, big_tb: np.float3
     return False
 
 
+def renormalise_and_add(comps: list, nmodes: int, total, fits: bool, x: list, alpha,
+                        n_components: int, init_new) -> int:
+    """The end of OpenCV's per-pixel update, shared by every covariance type.
+
+    Renormalise the live weights by their sum ``total``; then, when no
+    component explained the sample and ``alpha > 0``, give it a new component
+    of weight ``alpha`` (mean ``x``, covariance set by ``init_new(component)``):
+    appended, or replacing the weakest when all ``n_components`` are live (the
+    others renormalised to sum to 1), then bubbled up past lighter ones.
+    Returns the live count. ``comps`` is changed in place.
+    """
+    alpha1 = f32(1.0) - alpha
+    inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
+    for m in range(nmodes):
+        comps[m].weight = comps[m].weight * inv
+    if fits or not alpha > 0:
+        return nmodes
+    scale_rest = alpha1
+    if nmodes == n_components:
+        # the weakest is replaced; the others are renormalised to sum to 1
+        new = n_components - 1
+        rest = f32(0.0)
+        for i in range(nmodes - 1):
+            rest += comps[i].weight
+        if rest > FLT_EPSILON:
+            scale_rest = alpha1 / rest
+    else:
+        new = nmodes
+        nmodes += 1
+    if nmodes == 1:
+        comps[new].weight = f32(1.0)
+    else:
+        comps[new].weight = alpha
+        for i in range(nmodes - 1):
+            comps[i].weight = comps[i].weight * scale_rest
+    comps[new].mean = list(x)
+    init_new(comps[new])
+    for i in range(nmodes - 1, 0, -1):
+        if alpha < comps[i - 1].weight:
+            break
+        comps[i], comps[i - 1] = comps[i - 1], comps[i]
+    return nmodes
+
+
 def update_pixel(x: list, comps: list[Component], n_live: int, p: Params,
                  alpha: np.float32, prune: np.float32) -> tuple[list[Component], int, int, np.float32]:
     """One pixel of OpenCV's MOG2Invoker.
@@ -136,35 +180,8 @@ def update_pixel(x: list, comps: list[Component], n_live: int, p: Params,
         total += weight
         mode += 1
 
-    inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
-    for m in range(nmodes):
-        comps[m].weight = comps[m].weight * inv
-
-    if not fits and alpha > 0:
-        scale_rest = alpha1
-        if nmodes == p.n_components:
-            # the weakest is replaced; the others are renormalised to sum to 1
-            new = p.n_components - 1
-            rest = f32(0.0)
-            for i in range(nmodes - 1):
-                rest += comps[i].weight
-            if rest > FLT_EPSILON:
-                scale_rest = alpha1 / rest
-        else:
-            new = nmodes
-            nmodes += 1
-        if nmodes == 1:
-            comps[new].weight = f32(1.0)
-        else:
-            comps[new].weight = alpha
-            for i in range(nmodes - 1):
-                comps[i].weight = comps[i].weight * scale_rest
-        comps[new].mean = list(x)
-        comps[new].variance = f32(p.var_init)
-        for i in range(nmodes - 1, 0, -1):
-            if alpha < comps[i - 1].weight:
-                break
-            comps[i], comps[i - 1] = comps[i - 1], comps[i]
+    nmodes = renormalise_and_add(comps, nmodes, total, fits, x, alpha, p.n_components,
+                                 lambda new: setattr(new, "variance", f32(p.var_init)))
 
     if background:
         mask = 0
@@ -175,56 +192,35 @@ def update_pixel(x: list, comps: list[Component], n_live: int, p: Params,
     return comps, nmodes, mask, foreground_probability(min_d2, tb, background)
 
 
-class ReferenceMixture:
-    """Frame-level driver: learning-rate schedule and state, as OpenCV MOG2.
-
-    State is kept in the model's layout (weights (K, H, W), variances
-    (K, H, W), means (K, C, H, W), n_modes (H, W)) so it can be compared
-    with ``BackgroundMixture``'s attributes directly.
-    """
+class ReferenceDriver:
+    """What the frame-level drivers share, as OpenCV MOG2: the learning-rate
+    schedule, (re)initialisation of the state and the background image.
+    Subclasses define ``_init_state(h, w, c)``, which sets ``self.state``
+    to (weights, covariance, means, n_modes) in the model's layout."""
 
     def __init__(self, params: Params) -> None:
         self.p = params
         self.state = None
         self.n_frames = 0
 
-    def apply(self, frame: np.ndarray, learning_rate=None, known_foreground=None):
-        frame = frame.reshape(frame.shape[0], frame.shape[1], -1)
-        scale = self.p.intensity_scale
-        h, w, c = frame.shape
-        k = self.p.n_components
+    def _frame_rate(self, shape, learning_rate) -> float:
+        """The learning rate of the next frame; (re)initialises the state."""
         if self.state is None or (learning_rate is not None and learning_rate >= 1):
-            self.state = (np.zeros((k, h, w), f32), np.zeros((k, h, w), f32),
-                          np.zeros((k, c, h, w), f32), np.zeros((h, w), np.uint8))
+            self._init_state(*shape)
             self.n_frames = 0
         self.n_frames += 1
         if learning_rate is not None and learning_rate >= 0 and self.n_frames > 1:
-            rate = float(learning_rate)
-        else:
-            rate = 1.0 / min(2 * self.n_frames, self.p.history)
-        weights, variances, means, n_modes = self.state
-        mask = np.zeros((h, w), np.uint8)
-        prob = np.zeros((h, w), f32)
-        for yy in range(h):
-            for xx in range(w):
-                x = [f32(frame[yy, xx, ch]) * f32(scale) for ch in range(c)]
-                comps = [Component(weights[m, yy, xx], variances[m, yy, xx],
-                                   [means[m, ch, yy, xx] for ch in range(c)]) for m in range(k)]
-                frozen = known_foreground is not None and known_foreground[yy, xx]
-                alpha = f32(0.0) if frozen else f32(rate)
-                prune = f32(0.0) if frozen else f32(-rate * float(f32(self.p.complexity_reduction)))
-                comps, nm, mask[yy, xx], prob[yy, xx] = update_pixel(
-                    x, comps, int(n_modes[yy, xx]), self.p, alpha, prune)
-                n_modes[yy, xx] = nm
-                for m in range(k):
-                    weights[m, yy, xx] = comps[m].weight
-                    variances[m, yy, xx] = comps[m].variance
-                    for ch in range(c):
-                        means[m, ch, yy, xx] = comps[m].mean[ch]
-        return mask, prob
+            return float(learning_rate)
+        return 1.0 / min(2 * self.n_frames, self.p.history)
+
+    def _pixel_rates(self, rate: float, frozen: bool):
+        """(alpha, prune) of one pixel: zero where it is known foreground."""
+        if frozen:
+            return f32(0.0), f32(0.0)
+        return f32(rate), f32(-rate * float(f32(self.p.complexity_reduction)))
 
     def background_image(self) -> np.ndarray:
-        """Weighted mean of background components, rounded as OpenCV's saturate_cast."""
+        """Weighted mean of background components, before OpenCV's saturate_cast."""
         weights, _, means, n_modes = self.state
         k, c, h, w = means.shape
         out = np.zeros((h, w, c), f32)
@@ -240,6 +236,47 @@ class ReferenceMixture:
                 inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
                 out[yy, xx] = [a * inv for a in acc]
         return out
+
+
+class ReferenceMixture(ReferenceDriver):
+    """Frame-level driver: learning-rate schedule and state, as OpenCV MOG2.
+
+    State is kept in the model's layout (weights (K, H, W), variances
+    (K, H, W), means (K, C, H, W), n_modes (H, W)) so it can be compared
+    with ``BackgroundMixture``'s attributes directly.
+    """
+
+    def _init_state(self, h, w, c):
+        k = self.p.n_components
+        self.state = (np.zeros((k, h, w), f32), np.zeros((k, h, w), f32),
+                      np.zeros((k, c, h, w), f32), np.zeros((h, w), np.uint8))
+
+    def apply(self, frame: np.ndarray, learning_rate=None, known_foreground=None):
+        frame = frame.reshape(frame.shape[0], frame.shape[1], -1)
+        scale = self.p.intensity_scale
+        h, w, c = frame.shape
+        k = self.p.n_components
+        rate = self._frame_rate((h, w, c), learning_rate)
+        weights, variances, means, n_modes = self.state
+        mask = np.zeros((h, w), np.uint8)
+        prob = np.zeros((h, w), f32)
+        for yy in range(h):
+            for xx in range(w):
+                x = [f32(frame[yy, xx, ch]) * f32(scale) for ch in range(c)]
+                comps = [Component(weights[m, yy, xx], variances[m, yy, xx],
+                                   [means[m, ch, yy, xx] for ch in range(c)]) for m in range(k)]
+                frozen = known_foreground is not None and bool(known_foreground[yy, xx])
+                alpha, prune = self._pixel_rates(rate, frozen)
+                comps, nm, mask[yy, xx], prob[yy, xx] = update_pixel(
+                    x, comps, int(n_modes[yy, xx]), self.p, alpha, prune)
+                n_modes[yy, xx] = nm
+                for m in range(k):
+                    weights[m, yy, xx] = comps[m].weight
+                    variances[m, yy, xx] = comps[m].variance
+                    for ch in range(c):
+                        means[m, ch, yy, xx] = comps[m].mean[ch]
+        return mask, prob
+
 
 
 # ---------------------------------------------------------------------------
@@ -410,35 +447,11 @@ def update_pixel_cov(x: list, comps: list[CovComponent], n_live: int, p: Params,
         total += weight
         mode += 1
 
-    inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
-    for m in range(nmodes):
-        comps[m].weight = comps[m].weight * inv
-
-    if not fits and alpha > 0:
-        scale_rest = alpha1
-        if nmodes == p.n_components:
-            new = p.n_components - 1
-            rest = f32(0.0)
-            for i in range(nmodes - 1):
-                rest += comps[i].weight
-            if rest > FLT_EPSILON:
-                scale_rest = alpha1 / rest
-        else:
-            new = nmodes
-            nmodes += 1
-        if nmodes == 1:
-            comps[new].weight = f32(1.0)
-        else:
-            comps[new].weight = alpha
-            for i in range(nmodes - 1):
-                comps[i].weight = comps[i].weight * scale_rest
-        comps[new].mean = list(x)
+    def init_cov(new):
         if not tied:  # a tied covariance is not reset by a new component
-            comps[new].cov = new_cov(len(comps[new].cov), p.var_init)
-        for i in range(nmodes - 1, 0, -1):
-            if alpha < comps[i - 1].weight:
-                break
-            comps[i], comps[i - 1] = comps[i - 1], comps[i]
+            new.cov = new_cov(len(new.cov), p.var_init)
+
+    nmodes = renormalise_and_add(comps, nmodes, total, fits, x, alpha, p.n_components, init_cov)
 
     if background:
         mask = 0
@@ -452,7 +465,7 @@ def update_pixel_cov(x: list, comps: list[CovComponent], n_live: int, p: Params,
     return comps, nmodes, mask, foreground_probability(min_d2, tb, background), tied_cov
 
 
-class ReferenceCovMixture:
+class ReferenceCovMixture(ReferenceDriver):
     """Frame-level driver of the diag / full / tied references.
 
     State in the model's layout: ``weights`` (K, H, W), ``means`` (K, C, H, W),
@@ -464,10 +477,8 @@ class ReferenceCovMixture:
     def __init__(self, params: Params, covariance_type: str) -> None:
         if covariance_type not in COVARIANCE_TYPES:
             raise ValueError(covariance_type)
-        self.p = params
+        super().__init__(params)
         self.covariance_type = covariance_type
-        self.state = None
-        self.n_frames = 0
 
     def _init_state(self, h, w, c):
         k = self.p.n_components
@@ -488,14 +499,7 @@ class ReferenceCovMixture:
         scale = self.p.intensity_scale
         h, w, c = frame.shape
         k = self.p.n_components
-        if self.state is None or (learning_rate is not None and learning_rate >= 1):
-            self._init_state(h, w, c)
-            self.n_frames = 0
-        self.n_frames += 1
-        if learning_rate is not None and learning_rate >= 0 and self.n_frames > 1:
-            rate = float(learning_rate)
-        else:
-            rate = 1.0 / min(2 * self.n_frames, self.p.history)
+        rate = self._frame_rate((h, w, c), learning_rate)
         weights, cov, means, n_modes = self.state
         tied = self.covariance_type == "tied"
         mask = np.zeros((h, w), np.uint8)
@@ -507,9 +511,8 @@ class ReferenceCovMixture:
                                       None if tied else list(cov[m, :, yy, xx]))
                          for m in range(k)]
                 tied_cov = list(cov[:, yy, xx]) if tied else None
-                frozen = known_foreground is not None and known_foreground[yy, xx]
-                alpha = f32(0.0) if frozen else f32(rate)
-                prune = f32(0.0) if frozen else f32(-rate * float(f32(self.p.complexity_reduction)))
+                frozen = known_foreground is not None and bool(known_foreground[yy, xx])
+                alpha, prune = self._pixel_rates(rate, frozen)
                 comps, nm, mask[yy, xx], prob[yy, xx], tied_cov = update_pixel_cov(
                     x, comps, int(n_modes[yy, xx]), self.p, alpha, prune, tied_cov)
                 n_modes[yy, xx] = nm
@@ -523,20 +526,83 @@ class ReferenceCovMixture:
                     cov[:, yy, xx] = tied_cov
         return mask, prob
 
-    def background_image(self) -> np.ndarray:
-        """As the spherical reference: weighted mean of the background components."""
-        weights, _, means, n_modes = self.state
-        k, c, h, w = means.shape
-        out = np.zeros((h, w, c), f32)
-        for yy in range(h):
-            for xx in range(w):
-                acc = [f32(0.0)] * c
-                total = f32(0.0)
-                for m in range(n_modes[yy, xx]):
-                    acc = [a + weights[m, yy, xx] * means[m, ch, yy, xx] for ch, a in enumerate(acc)]
-                    total += weights[m, yy, xx]
-                    if total > f32(self.p.background_ratio):
-                        break
-                inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
-                out[yy, xx] = [a * inv for a in acc]
-        return out
+
+
+# ---------------------------------------------------------------------------
+# Log-likelihood under the background components (every covariance type)
+# ---------------------------------------------------------------------------
+# Plain float64 NumPy: each component's covariance as a C x C matrix, its
+# density through np.linalg, the mixture through np.logaddexp. Independent of
+# the kernels' LDL^T and one-pass log-sum-exp.
+
+def covariance_matrix(cov_planes, covariance_type: str, n_channels: int) -> np.ndarray:
+    """A component's C x C covariance from its planes in the model's layout.
+
+    spherical: one value, the total variance over channels (as OpenCV), so
+    the per-channel variance is that over C; diag: C variances; full and
+    tied: six planes (xx, xy, xz, yy, yz, zz), or one on 1-channel frames.
+    """
+    planes = np.atleast_1d(np.asarray(cov_planes, np.float64))
+    if covariance_type == "spherical":
+        return np.eye(n_channels) * planes[0] / n_channels
+    if covariance_type == "diag" or len(planes) == 1:
+        return np.diag(planes)
+    xx, xy, xz, yy, yz, zz = planes
+    return np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
+
+
+def gaussian_log_density(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> float:
+    """log N(x; mean, cov) = -(d^T cov^-1 d + log det(2 pi cov)) / 2."""
+    d = np.asarray(x, np.float64) - np.asarray(mean, np.float64)
+    sign, log_det = np.linalg.slogdet(2 * np.pi * cov)
+    assert sign > 0, "covariance is not positive definite"
+    return float(-0.5 * (d @ np.linalg.solve(cov, d) + log_det))
+
+
+def background_log_likelihood(x, weights, means, covs, n_live: int, background_ratio) -> float:
+    """log sum_k (w_k / W) N(x; mu_k, Sigma_k) over the background components.
+
+    The background components are the first (heaviest) ones, taken while
+    the float32 sum of the weights before them is below ``background_ratio``
+    (the classification's test); ``W`` is their total weight. -inf with no
+    component (or no weight).
+    """
+    total = f32(0.0)
+    chosen = []
+    for k in range(n_live):
+        if not total < f32(background_ratio):
+            break
+        chosen.append(k)
+        total += f32(weights[k])
+    w = np.array([float(weights[k]) for k in chosen])
+    if len(chosen) == 0 or w.sum() <= 0:
+        return -math.inf
+    terms = [math.log(w[i]) + gaussian_log_density(x, means[k], covs[k])
+             for i, k in enumerate(chosen) if w[i] > 0]
+    return float(np.logaddexp.reduce(terms) - math.log(w.sum()))
+
+
+def score_samples(frame: np.ndarray, state: dict, covariance_type: str, background_ratio,
+                  intensity_scale=1.0) -> np.ndarray:
+    """Per-pixel background log-likelihood of ``frame`` (H, W[, C]) under a
+    model state in the model's layout: ``weights`` (K, H, W), ``means``
+    (K, C, H, W), ``n_modes`` (H, W) and ``cov`` (spherical (K, H, W), diag
+    (K, C, H, W), full (K, P, H, W), tied (P, H, W))."""
+    frame = frame.reshape(frame.shape[0], frame.shape[1], -1)
+    h, w, c = frame.shape
+    weights, means, n_modes, cov = state["weights"], state["means"], state["n_modes"], state["cov"]
+    out = np.empty((h, w))
+    for yy in range(h):
+        for xx in range(w):
+            x = [float(f32(frame[yy, xx, ch]) * f32(intensity_scale)) for ch in range(c)]
+            k_all = range(weights.shape[0])
+            if covariance_type == "spherical":
+                covs = [covariance_matrix(cov[k, yy, xx], "spherical", c) for k in k_all]
+            elif covariance_type == "tied":
+                covs = [covariance_matrix(cov[:, yy, xx], "tied", c)] * len(k_all)
+            else:
+                covs = [covariance_matrix(cov[k, :, yy, xx], covariance_type, c) for k in k_all]
+            out[yy, xx] = background_log_likelihood(
+                x, weights[:, yy, xx], means[:, :, yy, xx], covs, int(n_modes[yy, xx]),
+                background_ratio)
+    return out

@@ -1,8 +1,17 @@
 """Per-pixel helpers shared by the mixture kernels.
 
 State is component-planar: component ``k`` of pixel ``(y, x)`` is
-``weights[k, y, x]``, ``variances[k, y, x]`` and ``means[k, c, y, x]``. The
-helpers work on one pixel or one row and are inlined into the callers.
+``weights[k, y, x]``, ``means[k, c, y, x]`` and its (co)variance planes
+``cov[k, p, y, x]`` (the spherical kernel's ``variances[k, y, x]`` viewed as
+(K, 1, H, W) for the log-likelihood). The helpers work on one pixel or one
+row and are inlined into the callers. The diag, full and tied kernels share
+their general per-pixel update (:func:`build_general_update`: weights,
+pruning, new components, sorting, shadow test, probability), their first
+sweep (:func:`build_settle`) and their row (:func:`update_planar_row`); the
+spherical kernel keeps its own, faster general update (see the note above
+:func:`swap_components`). Every type shares the background log-likelihood
+(:func:`background_log_likelihood`); :func:`score_frame` is the read-only
+kernel of ``BackgroundMixture.score_samples``.
 """
 
 from __future__ import annotations
@@ -10,7 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from bgmix.kernels._config import JIT_OPTIONS
 
@@ -27,6 +36,27 @@ def load_row(frame, y, scale, row):
     for c in range(frame.shape[2]):
         for x in range(frame.shape[1]):
             row[c, x] = np.float32(frame[y, x, c]) * scale
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _brightness(row, y, x, means, k):
+    """``(<x, mu_k>, <mu_k, mu_k>)`` for the shadow tests."""
+    numerator = np.float32(0.0)
+    denominator = np.float32(0.0)
+    for c in range(means.shape[1]):
+        mu = means[k, c, y, x]
+        numerator += row[c, x] * mu
+        denominator += mu * mu
+    return numerator, denominator
+
+
+# The spherical kernel's general update keeps its own code and these two
+# helpers over (K, H, W) variances. Routing it through the shared general
+# update below cost 9% of the frame time on the road clip (640x360, where
+# many pixels take the general path), and sharing only the shadow test,
+# new-component and swap helpers on a (K, 1, H, W) view still cost 5-7%
+# (scripts/bench.py, interleaved runs); the other types' general updates are
+# not that hot.
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -166,14 +196,15 @@ def clamp_variance(var, var_min, var_max):
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def mahalanobis3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz):
-    """Squared Mahalanobis distance ``d^T S^-1 d`` for a 3x3 covariance ``S``.
+def mahalanobis_det3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz):
+    """``(d^T S^-1 d, det S)`` for a 3x3 covariance ``S``, in the arguments' type.
 
     Computed through the LDL^T factorisation (no square roots, three
     divisions): ``S = L D L^T`` with ``D = (sxx, syy.x, szz.xy)``, the
     variances of x, of y given x and of z given x and y; then
-    ``D2 = sum_i z_i^2 / D_i`` with ``L z = d``. Every term is non-negative,
-    so ``D2 >= 0`` whatever the rounding.
+    ``D2 = sum_i z_i^2 / D_i`` with ``L z = d``, and ``det S`` the product of
+    the pivots. Every term of ``D2`` is non-negative, so ``D2 >= 0`` whatever
+    the rounding.
     """
     one = np.float32(1.0)
     r0 = one / sxx
@@ -187,7 +218,14 @@ def mahalanobis3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz):
     q22 = p22 - l21 * p12
     z1 = d1 - l10 * d0
     z2 = d2 - l20 * d0 - l21 * z1
-    return d0 * d0 * r0 + z1 * z1 * r1 + z2 * z2 / q22
+    return d0 * d0 * r0 + z1 * z1 * r1 + z2 * z2 / q22, sxx * p11 * q22
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def mahalanobis3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz):
+    """Squared Mahalanobis distance ``d^T S^-1 d`` for a 3x3 covariance ``S``
+    (:func:`mahalanobis_det3`; the unused determinant is optimised away)."""
+    return mahalanobis_det3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz)[0]
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -279,26 +317,15 @@ def add_component(row, y, x, weights, cov, means, nm, a, a1, var_init, init_cov,
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _brightness(row, y, x, means, k):
-    """``(<x, mu_k>, <mu_k, mu_k>)`` for the shadow tests."""
-    numerator = np.float32(0.0)
-    denominator = np.float32(0.0)
-    for c in range(means.shape[1]):
-        mu = means[k, c, y, x]
-        numerator += row[c, x] * mu
-        denominator += mu * mu
-    return numerator, denominator
-
-
-@njit(inline="always", **JIT_OPTIONS)
-def is_shadow_diag(row, y, x, weights, cov, means, n_modes, cov_step,
-                   var_threshold, background_ratio, tau):
-    """The shadow test of :func:`is_shadow_spherical` in a per-channel metric.
+def is_shadow(row, y, x, weights, cov, means, n_modes, cov_step,
+              var_threshold, background_ratio, tau, full):
+    """The shadow test of :func:`is_shadow_spherical` in a component's metric.
 
     With ``b = <x, mu_k> / <mu_k, mu_k>`` in ``[tau, 1]``, the colour
-    distortion ``e = b mu_k - x`` must satisfy
-    ``sum_c e_c^2 / var_kc < var_threshold * b^2``. ``cov`` holds one variance
-    per channel (diag, or a 1-channel full/tied model).
+    distortion ``e = b mu_k - x`` must satisfy ``e^T S_k^-1 e < var_threshold
+    * b^2``: ``S_k`` a 3x3 covariance in six planes with ``full`` (full and
+    tied on 3 channels), else one variance per channel (diag, and any type on
+    1-channel frames). ``cov[k * cov_step]`` is component ``k``'s.
     """
     total = np.float32(0.0)
     for k in range(n_modes):
@@ -307,10 +334,17 @@ def is_shadow_diag(row, y, x, weights, cov, means, n_modes, cov_step,
             return False
         if numerator <= denominator and numerator >= tau * denominator:
             b = numerator / denominator
-            dist2 = np.float32(0.0)
-            for c in range(means.shape[1]):
-                e = b * means[k, c, y, x] - row[c, x]
-                dist2 += e * e / cov[k * cov_step, c, y, x]
+            j = k * cov_step
+            if full:
+                dist2 = mahalanobis3(
+                    b * means[k, 0, y, x] - row[0, x], b * means[k, 1, y, x] - row[1, x],
+                    b * means[k, 2, y, x] - row[2, x], cov[j, 0, y, x], cov[j, 1, y, x],
+                    cov[j, 2, y, x], cov[j, 3, y, x], cov[j, 4, y, x], cov[j, 5, y, x])
+            else:
+                dist2 = np.float32(0.0)
+                for c in range(means.shape[1]):
+                    e = b * means[k, c, y, x] - row[c, x]
+                    dist2 += e * e / cov[j, c, y, x]
             if dist2 < var_threshold * b * b:
                 return True
         total += weights[k, y, x]
@@ -320,29 +354,163 @@ def is_shadow_diag(row, y, x, weights, cov, means, n_modes, cov_step,
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def is_shadow_full(row, y, x, weights, cov, means, n_modes, cov_step,
-                   var_threshold, background_ratio, tau):
-    """The shadow test in a 3x3 covariance's metric (full and tied, 3 channels):
-    the distortion ``e = b mu_k - x`` must satisfy
-    ``e^T S_k^-1 e < var_threshold * b^2``."""
-    total = np.float32(0.0)
-    for k in range(n_modes):
-        numerator, denominator = _brightness(row, y, x, means, k)
-        if denominator == 0:
-            return False
-        if numerator <= denominator and numerator >= tau * denominator:
-            b = numerator / denominator
-            j = k * cov_step
-            dist2 = mahalanobis3(
-                b * means[k, 0, y, x] - row[0, x], b * means[k, 1, y, x] - row[1, x],
-                b * means[k, 2, y, x] - row[2, x], cov[j, 0, y, x], cov[j, 1, y, x],
-                cov[j, 2, y, x], cov[j, 3, y, x], cov[j, 4, y, x], cov[j, 5, y, x])
-            if dist2 < var_threshold * b * b:
-                return True
-        total += weights[k, y, x]
-        if total > background_ratio:
-            return False
-    return False
+def component_distance2(row, y, x, means, cov, k, j, full):
+    """Squared Mahalanobis distance of pixel ``(y, x)`` to component ``k``
+    (covariance plane ``cov[j]``): 3x3 with ``full``, else per channel."""
+    if full:
+        return mahalanobis3(
+            means[k, 0, y, x] - row[0, x], means[k, 1, y, x] - row[1, x],
+            means[k, 2, y, x] - row[2, x], cov[j, 0, y, x], cov[j, 1, y, x],
+            cov[j, 2, y, x], cov[j, 3, y, x], cov[j, 4, y, x], cov[j, 5, y, x])
+    dist2 = np.float32(0.0)
+    for c in range(means.shape[1]):
+        d = means[k, c, y, x] - row[c, x]
+        dist2 += d * d / cov[j, c, y, x]
+    return dist2
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def learn_component(row, y, x, means, cov, k, j, gain, var_min, var_max, max_corr, full):
+    """Pull component ``k`` towards the sample with gain ``gain`` = alpha / weight.
+
+    The mean moves by ``gain * (x - mu)``; the covariance (plane ``cov[j]``)
+    follows ``S + gain (d d^T - S)`` with ``d = mu - x`` taken before the
+    mean moves, then is clamped: a 3x3 covariance with ``full``
+    (:func:`update_covariance3`), else one variance per channel.
+    """
+    if full:
+        d0 = means[k, 0, y, x] - row[0, x]
+        d1 = means[k, 1, y, x] - row[1, x]
+        d2 = means[k, 2, y, x] - row[2, x]
+        means[k, 0, y, x] -= gain * d0
+        means[k, 1, y, x] -= gain * d1
+        means[k, 2, y, x] -= gain * d2
+        nxx, nxy, nxz, nyy, nyz, nzz = update_covariance3(
+            cov[j, 0, y, x], cov[j, 1, y, x], cov[j, 2, y, x], cov[j, 3, y, x],
+            cov[j, 4, y, x], cov[j, 5, y, x], d0, d1, d2, gain, var_min, var_max, max_corr)
+        cov[j, 0, y, x] = nxx
+        cov[j, 1, y, x] = nxy
+        cov[j, 2, y, x] = nxz
+        cov[j, 3, y, x] = nyy
+        cov[j, 4, y, x] = nyz
+        cov[j, 5, y, x] = nzz
+    else:
+        for c in range(means.shape[1]):
+            d = means[k, c, y, x] - row[c, x]
+            means[k, c, y, x] -= gain * d
+            var = cov[j, c, y, x]
+            cov[j, c, y, x] = clamp_variance(var + gain * (d * d - var), var_min, var_max)
+
+
+def build_general_update(full):
+    """The general per-pixel update of the diag, full and tied kernels.
+
+    ``full`` (3x3 covariances in six planes; else one variance per channel:
+    diag, and full or tied on 1-channel frames) is a compile-time constant of
+    the returned function, as in :func:`build_settle`. The function is
+    compiled without NRT (a Numba flag): it allocates nothing, and without
+    it Numba increfs and decrefs the array arguments at every call, 16 atomic
+    operations per unsettled pixel (the whole frame ran 15-25% faster).
+
+    The returned ``update_pixel(y, x, row, distance0, weights, cov, means,
+    n_modes, mask, probability, known_foreground, alpha, prune,
+    var_threshold, background_ratio, var_threshold_gen, var_init, var_min,
+    var_max, max_corr, tau, detect_shadows, shadow_value,
+    use_known_foreground, want_probability, tied)`` is the spherical
+    kernel's general update (OpenCV's ``MOG2Invoker`` body) in the
+    squared Mahalanobis distance: the components are visited in weight order;
+    each decays (``w <- (1 - a) w - a c_T``); the first with ``D2 <
+    var_threshold_gen`` learns the sample (:func:`learn_component`) and
+    bubbles up past lighter ones; the sample is background when a component
+    among the heaviest that make up ``background_ratio`` has ``D2 <
+    var_threshold``; a component the prior drives below zero is dropped
+    (OpenCV shortens the loop rather than compacting; kept so that masks stay
+    identical); weights are renormalised; a sample no component explains gets
+    a new component (:func:`add_component`); then the mask (shadow test) and
+    the probability. ``distance0`` is ``D2`` to component 0, already computed
+    by the first sweep. With ``tied``, ``cov`` is (1, P, H, W): one covariance
+    per pixel, shared by every component, updated by the matched component
+    (with its gain) and left alone when a component is created.
+    """
+
+    @njit(_nrt=False, **JIT_OPTIONS)
+    def update_pixel(y, x, row, distance0, weights, cov, means, n_modes, mask,
+                     probability, known_foreground, alpha, prune, var_threshold,
+                     background_ratio, var_threshold_gen, var_init, var_min,
+                     var_max, max_corr, tau, detect_shadows, shadow_value,
+                     use_known_foreground, want_probability, tied):
+        cov_step = 0 if tied else 1
+        zero = np.float32(0.0)
+        one = np.float32(1.0)
+        a = alpha
+        p = prune
+        if use_known_foreground and known_foreground[y, x] != 0:
+            a = zero
+            p = zero
+        a1 = one - a
+        nm = np.int64(n_modes[y, x])
+        background = False
+        fits = False
+        total = zero
+        min_d2 = np.inf
+
+        mode = 0
+        while mode < nm:
+            weight = a1 * weights[mode, y, x] + p
+            swap_count = 0
+            if not fits:
+                j = mode * cov_step
+                if mode == 0:
+                    dist2 = distance0  # computed by the first sweep, from this state
+                else:
+                    dist2 = component_distance2(row, y, x, means, cov, mode, j, full)
+                if total < background_ratio:
+                    if dist2 < var_threshold:
+                        background = True
+                    if want_probability:
+                        min_d2 = min(min_d2, dist2)
+                if dist2 < var_threshold_gen:
+                    fits = True
+                    weight += a
+                    # With a zero rate the update is the identity, and
+                    # skipping it avoids 0/0 on a component of weight 0.
+                    if a > zero:
+                        learn_component(row, y, x, means, cov, mode, j, a / weight,
+                                        var_min, var_max, max_corr, full)
+                    # The matched component can only rise: bubble it up past
+                    # lighter ones; its new weight is stored below.
+                    for i in range(mode, 0, -1):
+                        if weight < weights[i - 1, y, x]:
+                            break
+                        swap_count += 1
+                        swap_components_planar(weights, cov, means, i, i - 1, y, x, not tied)
+            if weight < -p:
+                weight = zero
+                nm -= 1
+            weights[mode - swap_count, y, x] = weight
+            total += weight
+            mode += 1
+
+        inv_total = inverse_total(total)
+        for m in range(nm):
+            weights[m, y, x] *= inv_total
+
+        if not fits and a > zero:
+            nm = add_component(row, y, x, weights, cov, means, nm, a, a1, var_init,
+                               not tied, not tied)
+
+        n_modes[y, x] = np.uint8(nm)
+        if background:
+            mask[y, x] = 0
+        elif detect_shadows and is_shadow(row, y, x, weights, cov, means, nm, cov_step,
+                                          var_threshold, background_ratio, tau, full):
+            mask[y, x] = shadow_value
+        else:
+            mask[y, x] = 255
+        if want_probability:
+            probability[y, x] = foreground_probability(min_d2, var_threshold, background)
+
+    return update_pixel
 
 
 SETTLE_MAX_COMPONENTS = 5
@@ -575,3 +743,280 @@ def build_settle(n_channels, full, max_components=SETTLE_MAX_COMPONENTS):
         return row
 
     return settle_common_pixels
+
+
+# ---------------------------------------------------------------------------
+# Log-likelihood of a pixel under its background components (every
+# covariance type). ``cov`` is (J, P, H, W) as above; the spherical kernel's
+# (K, H, W) variances are viewed as (K, 1, H, W), with ``spherical`` set.
+# Computed in float64: it is an output, not part of the float32 update that
+# must agree bit for bit with OpenCV.
+# ---------------------------------------------------------------------------
+
+@njit(inline="always", **JIT_OPTIONS)
+def log_density(row, y, x, means, cov, k, j, spherical):
+    """``log N(x; mu_k, Sigma)`` of pixel ``(y, x)`` for component ``k``,
+    whose covariance is plane ``cov[j]``, in float64.
+
+    The covariance is read by its number of planes: 6, a symmetric 3x3
+    matrix (full, tied); otherwise one variance per channel (diag, and any
+    type on 1-channel frames), except with ``spherical``: then ``cov[j, 0]``
+    is the *total* variance over the ``C`` channels (OpenCV MOG2's
+    ``variance``, which tracks ``|x - mu|^2``), and the density is the
+    isotropic Gaussian with per-channel variance ``cov[j, 0] / C``.
+    """
+    log_2pi = 1.8378770664093453  # log(2 pi); kernels read no module globals
+    n_channels = means.shape[1]
+    if spherical:
+        per_channel = np.float64(cov[j, 0, y, x]) / n_channels
+        distance2 = 0.0
+        for c in range(n_channels):
+            d = np.float64(means[k, c, y, x]) - np.float64(row[c, x])
+            distance2 += d * d
+        return -0.5 * (distance2 / per_channel + n_channels * (log_2pi + math.log(per_channel)))
+    if cov.shape[1] == 6:
+        distance2, determinant = mahalanobis_det3(
+            np.float64(means[k, 0, y, x]) - np.float64(row[0, x]),
+            np.float64(means[k, 1, y, x]) - np.float64(row[1, x]),
+            np.float64(means[k, 2, y, x]) - np.float64(row[2, x]),
+            np.float64(cov[j, 0, y, x]), np.float64(cov[j, 1, y, x]),
+            np.float64(cov[j, 2, y, x]), np.float64(cov[j, 3, y, x]),
+            np.float64(cov[j, 4, y, x]), np.float64(cov[j, 5, y, x]))
+        return -0.5 * (distance2 + math.log(determinant) + 3.0 * log_2pi)
+    distance2 = 0.0
+    determinant = 1.0  # one logarithm of the product, not one per channel
+    for c in range(n_channels):
+        var = np.float64(cov[j, c, y, x])
+        d = np.float64(means[k, c, y, x]) - np.float64(row[c, x])
+        distance2 += d * d / var
+        determinant *= var
+    return -0.5 * (distance2 + math.log(determinant) + n_channels * log_2pi)
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def background_log_likelihood(row, y, x, weights, cov, means, n_modes, cov_step,
+                              spherical, background_ratio):
+    """Log-likelihood of pixel ``(y, x)`` under its background mixture.
+
+    ``log sum_k (w_k / W) N(x; mu_k, Sigma_k)`` over the background
+    components: the heaviest, in weight order, taken while the weights
+    before them add up to less than ``background_ratio`` (the classification's
+    test), ``W`` being their total weight. Summed in log space (log-sum-exp,
+    one pass). ``-inf`` for a pixel with no component (or no weight).
+    """
+    # Which components are background: the weights alone decide.
+    n_background = 0
+    total = np.float32(0.0)
+    weight_sum = 0.0
+    for k in range(n_modes[y, x]):
+        if total >= background_ratio:
+            break
+        total += weights[k, y, x]
+        weight_sum += np.float64(weights[k, y, x])
+        n_background += 1
+    if n_background == 0 or weight_sum <= 0:
+        return np.float32(-np.inf)
+    if n_background == 1:
+        # Most pixels: w_0 / W = 1, no logarithm of weights, no exponential.
+        return np.float32(log_density(row, y, x, means, cov, 0, 0, spherical))
+    peak = -np.inf  # largest log(w_k) + log N_k so far
+    scaled_sum = 0.0  # sum of exp(term - peak)
+    for k in range(n_background):
+        w = np.float64(weights[k, y, x])
+        if w <= 0:
+            continue
+        term = math.log(w) + log_density(row, y, x, means, cov, k, k * cov_step, spherical)
+        if term > peak:
+            scaled_sum = scaled_sum * math.exp(peak - term) + 1.0
+            peak = term
+        else:
+            scaled_sum += math.exp(term - peak)
+    return np.float32(peak + math.log(scaled_sum) - math.log(weight_sum))
+
+
+def build_first_component_density(n_channels, metric):
+    """A sweep over one row giving, for component 0 of every pixel, the
+    squared Mahalanobis distance and the determinant of its covariance (in
+    float64), from which ``log N = -(D2 + log det + C log 2 pi) / 2``.
+
+    ``n_channels`` (1 or 3) and ``metric`` ("spherical": ``cov[0, 0]`` is the
+    total variance over channels, per-channel variance that over C; "diag":
+    one variance per channel; "full": six planes of a 3x3 covariance) are
+    compile-time constants, so that the sweep is straight-line code the
+    compiler vectorises (as :func:`build_settle`): most pixels have a single
+    background component, and their log-likelihood is this density alone.
+    The logarithm, a library call, is left to the caller's scalar loop.
+    """
+    three = n_channels == 3
+    spherical = metric == "spherical"
+    full = metric == "full"
+    if full and not three:
+        raise ValueError("a full covariance sweep needs 3 channels")
+
+    @njit(**JIT_OPTIONS)
+    def first_component_density(row, y, means, cov, distance2, determinant):
+        for x in range(row.shape[1]):
+            d0 = np.float64(means[0, 0, y, x]) - np.float64(row[0, x])
+            d1 = 0.0
+            d2 = 0.0
+            if three:
+                d1 = np.float64(means[0, 1, y, x]) - np.float64(row[1, x])
+                d2 = np.float64(means[0, 2, y, x]) - np.float64(row[2, x])
+            if spherical:
+                per_channel = np.float64(cov[0, 0, y, x]) / n_channels
+                distance2[x] = (d0 * d0 + d1 * d1 + d2 * d2) / per_channel
+                determinant[x] = per_channel * per_channel * per_channel if three else per_channel
+            elif full:
+                distance2[x], determinant[x] = mahalanobis_det3(
+                    d0, d1, d2, np.float64(cov[0, 0, y, x]), np.float64(cov[0, 1, y, x]),
+                    np.float64(cov[0, 2, y, x]), np.float64(cov[0, 3, y, x]),
+                    np.float64(cov[0, 4, y, x]), np.float64(cov[0, 5, y, x]))
+            else:
+                v0 = np.float64(cov[0, 0, y, x])
+                if three:
+                    v1 = np.float64(cov[0, 1, y, x])
+                    v2 = np.float64(cov[0, 2, y, x])
+                    distance2[x] = d0 * d0 / v0 + d1 * d1 / v1 + d2 * d2 / v2
+                    determinant[x] = v0 * v1 * v2
+                else:
+                    distance2[x] = d0 * d0 / v0
+                    determinant[x] = v0
+
+    return first_component_density
+
+
+_DENSITY_SPHERICAL_GRAY = build_first_component_density(1, "spherical")
+_DENSITY_SPHERICAL_RGB = build_first_component_density(3, "spherical")
+_DENSITY_DIAG_GRAY = build_first_component_density(1, "diag")
+_DENSITY_DIAG_RGB = build_first_component_density(3, "diag")
+_DENSITY_FULL_RGB = build_first_component_density(3, "full")
+
+
+@njit(**JIT_OPTIONS)
+def background_log_likelihood_row(frame, y, scale, weights, cov, means, n_modes, cov_step,
+                                  spherical, background_ratio, out):
+    """:func:`background_log_likelihood` of every pixel of row ``y`` into ``out[y]``.
+
+    The kernels call it before they update the row, so it reads the state
+    the classification reads. Pixels with one background component (most)
+    take a vectorised sweep (:func:`build_first_component_density`) and one
+    logarithm; the others the general mixture.
+    """
+    width = frame.shape[1]
+    n_channels = frame.shape[2]
+    row = np.empty((n_channels, width), np.float32)
+    load_row(frame, y, scale, row)
+    distance2 = np.empty(width, np.float64)
+    determinant = np.empty(width, np.float64)
+    if spherical:
+        if n_channels == 3:
+            _DENSITY_SPHERICAL_RGB(row, y, means, cov, distance2, determinant)
+        else:
+            _DENSITY_SPHERICAL_GRAY(row, y, means, cov, distance2, determinant)
+    elif cov.shape[1] == 6:
+        _DENSITY_FULL_RGB(row, y, means, cov, distance2, determinant)
+    elif n_channels == 3:
+        _DENSITY_DIAG_RGB(row, y, means, cov, distance2, determinant)
+    else:
+        _DENSITY_DIAG_GRAY(row, y, means, cov, distance2, determinant)
+    log_2pi_c = n_channels * 1.8378770664093453  # C log(2 pi)
+    for x in range(width):
+        # Which components are background: the weights alone decide.
+        n_background = 0
+        total = np.float32(0.0)
+        for k in range(n_modes[y, x]):
+            if total >= background_ratio:
+                break
+            total += weights[k, y, x]
+            n_background += 1
+        if n_background == 1 and weights[0, y, x] > 0:
+            # w_0 / W = 1: no logarithm of weights, no exponential.
+            out[y, x] = np.float32(-0.5 * (distance2[x] + math.log(determinant[x]) + log_2pi_c))
+        else:
+            out[y, x] = background_log_likelihood(row, y, x, weights, cov, means, n_modes,
+                                                  cov_step, spherical, background_ratio)
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def score_frame(frame, scale, weights, cov, means, n_modes, cov_step, spherical,
+                background_ratio, out):
+    """Per-pixel background log-likelihood of ``frame``, without learning.
+
+    Reads the state only (the update kernels at learning rate 0 still
+    renormalise weights, which moves them by rounding). Arguments as
+    :func:`background_log_likelihood_row`: ``cov`` is (J, P, H, W), viewed
+    as such by the caller (spherical variances as (K, 1, H, W) with
+    ``spherical``; a tied covariance as (1, P, H, W) with ``cov_step`` 0).
+    ``out`` is float32 (H, W).
+    """
+    for y in prange(frame.shape[0]):
+        background_log_likelihood_row(frame, y, scale, weights, cov, means, n_modes, cov_step,
+                                      spherical, background_ratio, out)
+
+
+# ---------------------------------------------------------------------------
+# One row of the diag, full and tied kernels.
+# ---------------------------------------------------------------------------
+
+SETTLE_DIAG_GRAY = build_settle(1, full=False)
+SETTLE_DIAG_RGB = build_settle(3, full=False)
+SETTLE_FULL_RGB = build_settle(3, full=True)
+UPDATE_PIXEL_DIAG = build_general_update(full=False)
+UPDATE_PIXEL_FULL = build_general_update(full=True)
+
+
+@njit(**JIT_OPTIONS)
+def update_planar_row(y, frame, scale, weights, cov, means, n_modes, mask, probability,
+                      known_foreground, alpha, prune, var_threshold, background_ratio,
+                      var_threshold_gen, var_init, var_min, var_max, tau, detect_shadows,
+                      shadow_value, use_known_foreground, want_probability, max_corr,
+                      log_likelihood, want_log_likelihood, full, tied):
+    """Classify and learn row ``y`` of a diag, full or tied model.
+
+    ``cov`` is (J, P, H, W) (a tied covariance viewed as (1, P, H, W), with
+    ``tied``). ``full`` selects 3x3 covariances on 3-channel frames; on
+    1-channel frames every type has one variance and runs the diag metric.
+    First the log-likelihood, when wanted (it reads the state before the row
+    is learned); then the first sweep (:func:`build_settle`) settles the
+    common pixels; then the general update (:func:`build_general_update`)
+    runs for the rest. Other arguments as the kernels'.
+    """
+    cov_step = 0 if tied else 1
+    if want_log_likelihood:
+        background_log_likelihood_row(frame, y, scale, weights, cov, means, n_modes, cov_step,
+                                      False, background_ratio, log_likelihood)
+    # Without known foreground the sweep reads row 0 of the caller's dummy
+    # row of zeros, which keeps its test branch-free.
+    known_row = np.int64(y) if use_known_foreground else np.int64(0)
+    distance2 = np.empty(frame.shape[1], np.float32)
+    full_metric = full and frame.shape[2] == 3
+    if full_metric:
+        row = SETTLE_FULL_RGB(
+            y, frame, scale, weights, cov, means, n_modes, mask, known_foreground, known_row,
+            distance2, alpha, prune, var_threshold, var_threshold_gen, var_min, var_max, max_corr)
+    elif frame.shape[2] == 3:
+        row = SETTLE_DIAG_RGB(
+            y, frame, scale, weights, cov, means, n_modes, mask, known_foreground, known_row,
+            distance2, alpha, prune, var_threshold, var_threshold_gen, var_min, var_max, max_corr)
+    else:
+        row = SETTLE_DIAG_GRAY(
+            y, frame, scale, weights, cov, means, n_modes, mask, known_foreground, known_row,
+            distance2, alpha, prune, var_threshold, var_threshold_gen, var_min, var_max, max_corr)
+    if want_probability:
+        for x in range(frame.shape[1]):
+            if mask[y, x] == 0:
+                probability[y, x] = foreground_probability(distance2[x], var_threshold, True)
+    for x in range(frame.shape[1]):
+        if mask[y, x] != 0:
+            if full_metric:
+                UPDATE_PIXEL_FULL(
+                    y, x, row, distance2[x], weights, cov, means, n_modes, mask, probability,
+                    known_foreground, alpha, prune, var_threshold, background_ratio,
+                    var_threshold_gen, var_init, var_min, var_max, max_corr, tau, detect_shadows,
+                    shadow_value, use_known_foreground, want_probability, tied)
+            else:
+                UPDATE_PIXEL_DIAG(
+                    y, x, row, distance2[x], weights, cov, means, n_modes, mask, probability,
+                    known_foreground, alpha, prune, var_threshold, background_ratio,
+                    var_threshold_gen, var_init, var_min, var_max, max_corr, tau, detect_shadows,
+                    shadow_value, use_known_foreground, want_probability, tied)

@@ -17,18 +17,17 @@ when the state is created (first frame, or re-initialisation).
 
 The computation is that of the full model (3 channels) or the diag model
 (1 channel, a 1x1 covariance) with every component reading the same
-covariance: the first sweep is literally theirs (a pixel settled there
-matches component 0 and updates the covariance it reads, the pixel's), and
-their general per-pixel updates run with ``tied=True``.
+covariance: the row is theirs (:func:`~bgmix.kernels._common.update_planar_row`);
+the first sweep is literally theirs (a pixel settled there matches component
+0 and updates the covariance it reads, the pixel's), and the general
+per-pixel update runs with ``tied=True``.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit, prange
 
-from bgmix.kernels import diagonal, full
-from bgmix.kernels._common import foreground_probability
+from bgmix.kernels._common import update_planar_row
 from bgmix.kernels._config import JIT_OPTIONS
 
 
@@ -37,7 +36,8 @@ def update_tied(frame, scale, weights, cov, means, n_modes, mask,
                 probability, known_foreground, alpha, prune, var_threshold,
                 background_ratio, var_threshold_gen, var_init, var_min,
                 var_max, tau, detect_shadows, shadow_value,
-                use_known_foreground, want_probability, max_corr):
+                use_known_foreground, want_probability, max_corr, log_likelihood,
+                want_log_likelihood):
     """Classify one frame and update the "tied" mixture in place, in one pass.
 
     Arguments as :func:`bgmix.kernels.spherical.update_spherical`, except
@@ -47,40 +47,10 @@ def update_tied(frame, scale, weights, cov, means, n_modes, mask,
     """
     # One "component" plane that every component reads (cov_step = 0).
     shared = cov.reshape((1, cov.shape[0], cov.shape[1], cov.shape[2]))
-    known_step = 1 if use_known_foreground else 0
     for y in prange(frame.shape[0]):
-        distance2 = np.empty(frame.shape[1], np.float32)
-        if frame.shape[2] == 3:
-            row = full.SETTLE_RGB(
-                y, frame, scale, weights, shared, means, n_modes, mask,
-                known_foreground, y * known_step, distance2, alpha, prune,
-                var_threshold, var_threshold_gen, var_min, var_max, max_corr,
-            )
-        else:
-            row = diagonal.SETTLE_GRAY(
-                y, frame, scale, weights, shared, means, n_modes, mask,
-                known_foreground, y * known_step, distance2, alpha, prune,
-                var_threshold, var_threshold_gen, var_min, var_max, max_corr,
-            )
-        if want_probability:
-            for x in range(frame.shape[1]):
-                if mask[y, x] == 0:
-                    probability[y, x] = foreground_probability(distance2[x], var_threshold, True)
-        for x in range(frame.shape[1]):
-            if mask[y, x] != 0:
-                if frame.shape[2] == 3:
-                    full.update_pixel(
-                        y, x, row, distance2[x], weights, shared, means, n_modes, mask,
-                        probability, known_foreground, alpha, prune,
-                        var_threshold, background_ratio, var_threshold_gen,
-                        var_init, var_min, var_max, max_corr, tau, detect_shadows,
-                        shadow_value, use_known_foreground, want_probability, True,
-                    )
-                else:
-                    diagonal.update_pixel(
-                        y, x, row, distance2[x], weights, shared, means, n_modes, mask,
-                        probability, known_foreground, alpha, prune,
-                        var_threshold, background_ratio, var_threshold_gen,
-                        var_init, var_min, var_max, tau, detect_shadows,
-                        shadow_value, use_known_foreground, want_probability, True,
-                    )
+        update_planar_row(
+            y, frame, scale, weights, shared, means, n_modes, mask, probability,
+            known_foreground, alpha, prune, var_threshold, background_ratio,
+            var_threshold_gen, var_init, var_min, var_max, tau, detect_shadows, shadow_value,
+            use_known_foreground, want_probability, max_corr, log_likelihood,
+            want_log_likelihood, True, True)
