@@ -50,11 +50,24 @@ def describe(array: np.ndarray) -> str:
     return f"shape {tuple(array.shape)}, dtype {array.dtype}"
 
 
-def as_frame(frame: object, where: str = "frame") -> np.ndarray:
+def as_frame(frame: object, where: str = "frame", scale: float = 1.0) -> np.ndarray:
     """Check a frame and return it as a C-contiguous (H, W, C) array.
 
     Accepts uint8, uint16 or float32 arrays of shape (H, W) or (H, W, 1|3).
-    Float frames must be finite. The result is a view when no copy is needed.
+    Float frames must be finite, and so must every value times ``scale``
+    (the model's ``intensity_scale``) in float32. The result is a view when
+    no copy is needed.
+
+    Examples
+    --------
+    >>> as_frame(np.zeros((2, 3), np.uint8)).shape
+    (2, 3, 1)
+    >>> frame = np.zeros((2, 3, 3), np.float32)
+    >>> frame[1, 2, 0] = np.inf
+    >>> as_frame(frame)
+    Traceback (most recent call last):
+    ...
+    ValueError: frame contains NaN or inf: 1 value, the first (inf) at row 1, column 2, channel 0; float frames must be finite
     """
     if not isinstance(frame, np.ndarray):
         raise ValueError(f"{where} must be a numpy array, got {type(frame).__name__}")
@@ -71,12 +84,33 @@ def as_frame(frame: object, where: str = "frame") -> np.ndarray:
         raise ValueError(f"{where} must have 1 or 3 channels, got {frame.shape[2]} ({describe(frame)})")
     if frame.shape[0] < 1 or frame.shape[1] < 1:
         raise ValueError(f"{where} is empty: {describe(frame)}")
-    if frame.dtype == np.float32 and not np.isfinite(frame).all():
-        bad = np.argwhere(~np.isfinite(frame))[0]
-        raise ValueError(
-            f"{where} contains NaN or inf (first at row {bad[0]}, column {bad[1]}); "
-            "float frames must be finite"
-        )
+    if frame.dtype == np.float32:
+        finite = np.isfinite(frame)
+        if not finite.all():
+            count = frame.size - int(np.count_nonzero(finite))
+            y, x, c = np.argwhere(~finite)[0]
+            raise ValueError(
+                f"{where} contains NaN or inf: {count} value{'s' if count > 1 else ''}, the first "
+                f"({frame[y, x, c]}) at row {y}, column {x}, channel {c}; float frames must be finite"
+            )
+    # Only a scale above 1 on float frames, or a huge one on integer frames,
+    # can overflow; the common cases skip the extra pass over the frame.
+    scale = float(np.float32(scale))
+    float32_max = float(np.finfo(np.float32).max)
+    if frame.dtype == np.float32:
+        may_overflow = scale > 1.0
+    else:
+        may_overflow = float(np.iinfo(frame.dtype).max) * scale > float32_max
+    if may_overflow:
+        if frame.dtype == np.float32:
+            largest = max(abs(float(frame.min())), abs(float(frame.max())))
+        else:
+            largest = float(frame.max())
+        if largest * scale > float32_max:
+            raise ValueError(
+                f"{where} values times intensity_scale={scale:g} overflow float32 (largest "
+                f"magnitude {largest:g}); lower intensity_scale or rescale the frames"
+            )
     return np.ascontiguousarray(frame)
 
 
@@ -103,3 +137,108 @@ def as_output(array: object, shape: tuple[int, int], dtype: type, name: str) -> 
     if not array.flags.c_contiguous or not array.flags.writeable:
         raise ValueError(f"{name} must be C-contiguous and writeable")
     return array
+
+
+def state_invariant_violations(model: object, *, atol: float = 1e-4) -> list[str]:
+    """List the ways a fitted model's state breaks the mixture's invariants.
+
+    The invariants every ``apply`` must keep, whatever the frames and
+    parameters: no NaN or inf in any state array; weights non-negative;
+    the live weights of a pixel (its first ``n_components_`` slots) sum to 1
+    within ``atol`` wherever it has a live component; no pixel has more live
+    components than ``n_components``; variances (and, for "full" and
+    "tied", the diagonal of every covariance) within ``[var_min, var_max]``;
+    every 3x3 covariance positive definite. Only live components are
+    checked, except for "tied", whose one covariance per pixel always is.
+    Plain NumPy, meant for tests and long-run checks (it is slow at HD).
+
+    Parameters
+    ----------
+    model : BackgroundMixture
+        A model that has seen at least one frame.
+    atol : float, default=1e-4
+        Tolerance of the weight sums.
+
+    Returns
+    -------
+    list of str
+        One line per broken invariant, naming it and a first offending
+        pixel; empty when the state is sound.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bgmix import BackgroundMixture
+    >>> model = BackgroundMixture()
+    >>> _ = model.apply(np.zeros((4, 5, 3), np.uint8))
+    >>> state_invariant_violations(model)
+    []
+    >>> model.weights_[0, 1, 2] = np.nan
+    >>> state_invariant_violations(model)[0]
+    'weights_ holds NaN or inf (first at component 0, row 1, column 2)'
+    """
+    problems: list[str] = []
+
+    def first(where: np.ndarray, axes: str) -> str:
+        index = np.argwhere(where)[0]
+        return ", ".join(f"{name} {int(i)}" for name, i in zip(axes.split(","), index))
+
+    cov_name = "covariances_" if model.covariance_type in ("full", "tied") else "variances_"
+    weights = model.weights_
+    cov = getattr(model, cov_name)
+    means = model.means_
+    live_count = model.n_components_.astype(np.int64)
+    k = weights.shape[0]
+    for name, array in (("weights_", weights), (cov_name, cov), ("means_", means)):
+        bad = ~np.isfinite(array)
+        if bad.any():
+            axes = {3: "component,row,column", 4: "component,plane,row,column"}[array.ndim]
+            if model.covariance_type == "tied" and name == cov_name:
+                axes = "plane,row,column"
+            problems.append(f"{name} holds NaN or inf (first at {first(bad, axes)})")
+    if (live_count > k).any():
+        problems.append(f"n_components_ exceeds n_components={k} "
+                        f"(first at {first(live_count > k, 'row,column')})")
+    live = np.arange(k)[:, None, None] < live_count[None]
+    negative = (weights < 0) & live
+    if negative.any():
+        problems.append(f"negative weight (first at {first(negative, 'component,row,column')})")
+    sums = np.where(live, weights, 0).sum(axis=0, dtype=np.float64)
+    off = (live_count > 0) & ~(np.abs(sums - 1.0) <= atol)
+    if off.any():
+        y, x = np.argwhere(off)[0]
+        problems.append(f"live weights sum to {sums[y, x]:.6g}, not 1 (first at row {y}, "
+                        f"column {x}; {int(off.sum())} pixels)")
+    var_min, var_max = np.float32(model.var_min), np.float32(model.var_max)
+    if model.covariance_type == "spherical":
+        variances, live_var = cov, live
+    elif model.covariance_type == "diag":
+        variances, live_var = cov, np.broadcast_to(live[:, None], cov.shape)
+    else:
+        diagonal = (0, 3, 5) if cov.shape[-3] == 6 else (0,)
+        variances = cov[..., diagonal, :, :]
+        if model.covariance_type == "full":
+            live_var = np.broadcast_to(live[:, None], variances.shape)
+        else:
+            live_var = np.ones(variances.shape, bool)
+    outside = live_var & ~((variances >= var_min) & (variances <= var_max))
+    if outside.any():
+        index = tuple(np.argwhere(outside)[0])
+        problems.append(f"variance {variances[index]!r} outside [var_min, var_max] = "
+                        f"[{var_min:g}, {var_max:g}] (first at index {tuple(map(int, index))} "
+                        f"of {cov_name})")
+    if model.covariance_type in ("full", "tied") and cov.shape[-3] == 6:
+        planes = cov if model.covariance_type == "full" else cov[np.newaxis]
+        xx, xy, xz, yy, yz, zz = (planes[:, p].astype(np.float64) for p in range(6))
+        matrices = np.stack([np.stack([xx, xy, xz], -1), np.stack([xy, yy, yz], -1),
+                             np.stack([xz, yz, zz], -1)], -1)
+        smallest = np.full(xx.shape, np.inf)
+        finite = np.isfinite(matrices).all(axis=(-1, -2))
+        smallest[finite] = np.linalg.eigvalsh(matrices[finite])[:, 0]
+        live_cov = live if model.covariance_type == "full" else np.ones(xx.shape, bool)
+        not_pd = live_cov & finite & ~(smallest > 0)
+        if not_pd.any():
+            index = tuple(int(i) for i in np.argwhere(not_pd)[0])
+            problems.append(f"covariance not positive definite (smallest eigenvalue "
+                            f"{smallest[index]:.3g} at {index} of {cov_name})")
+    return problems

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import os
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,8 @@ from bgmix.kernels import (
     update_spherical,
     update_tied,
 )
+from bgmix.kernels import score_frame
+from bgmix.fitting import fit_state
 
 FORMAT_VERSION = 2
 """Version of the ``.npz`` layout written by :meth:`BackgroundMixture.save`.
@@ -361,6 +365,7 @@ class BackgroundMixture:
         known_foreground: np.ndarray | None = None,
         *,
         probability: np.ndarray | None = None,
+        log_likelihood: np.ndarray | None = None,
         out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Classify a frame and learn it, in one pass over the pixels.
@@ -382,6 +387,15 @@ class BackgroundMixture:
             ``D2`` being the smallest squared Mahalanobis distance to a
             background component (``p = 1`` with none). ``p = 0.5`` on the
             decision boundary; ``p >= 0.5`` exactly where the mask is not 0.
+        log_likelihood : ndarray of float32, (H, W), optional
+            Filled, in the same pass, with each pixel's log-likelihood under
+            its background components, from the model as it was before this
+            frame: what :meth:`score_samples` would have returned (see there).
+            The background components are chosen by the stored weights; the
+            classification sees them decayed by the learning rate, so the two
+            sets can differ where a cumulative weight lies within about
+            ``alpha`` of ``background_ratio``. It costs about what
+            :meth:`score_samples` costs; nothing when not given.
         out : ndarray of uint8, (H, W), optional
             Buffer for the mask.
 
@@ -400,9 +414,13 @@ class BackgroundMixture:
         >>> mask = model.apply(frame, probability=p)
         >>> bool((p < 0.5).all()), int(mask.max())
         (True, 0)
+        >>> log_lik = np.empty((3, 4), np.float32)
+        >>> mask = model.apply(frame, log_likelihood=log_lik)
+        >>> bool(np.isfinite(log_lik).all())
+        True
         """
         params = self._validated()
-        frame = check.as_frame(frame)
+        frame = check.as_frame(frame, scale=params.intensity_scale)
         height, width, n_channels = frame.shape
         rate = self._check_learning_rate(learning_rate)
         reinitialize = rate is not None and rate >= 1.0
@@ -428,6 +446,11 @@ class BackgroundMixture:
             known = np.zeros((1, width), np.uint8)
         if probability is not None:
             probability = check.as_output(probability, (height, width), np.float32, "probability")
+        if log_likelihood is not None:
+            log_likelihood = check.as_output(
+                log_likelihood, (height, width), np.float32, "log_likelihood")
+            if probability is not None and np.shares_memory(probability, log_likelihood):
+                raise ValueError("probability and log_likelihood must be different arrays")
         if out is None:
             out = np.empty((height, width), np.uint8)
         else:
@@ -454,9 +477,230 @@ class BackgroundMixture:
         )
         if params.covariance_type in ("full", "tied"):
             args += (MAX_CORRELATION,)
+        args += (log_likelihood if log_likelihood is not None else _EMPTY_F32,
+                 log_likelihood is not None)
         with _threads(params.n_threads):
             _KERNELS[params.covariance_type](*args)
         return out
+
+    # --------------------------------------------------------------------- fit
+    def fit(
+        self,
+        frames: Any,
+        *,
+        n_components: int | Literal["bic"] | None = None,
+        n_init: int = 1,
+        max_iter: int = 100,
+        tol: float = 1e-3,
+        init: Literal["k-means++", "quantile"] = "k-means++",
+        random_state: int | None = None,
+    ) -> BackgroundMixture:
+        """Bootstrap the state from a batch of frames by EM, then ``apply`` continues.
+
+        Every pixel's mixture is fitted to its ``N`` samples by expectation
+        maximisation (maximum likelihood, as scikit-learn's
+        ``GaussianMixture`` of the model's ``covariance_type``), in one
+        compiled pass over the pixels. Variances are kept in
+        ``[var_min, var_max]`` (and "full"/"tied" correlations within
+        ``bgmix.kernels.MAX_CORRELATION``) during the iterations, components
+        lighter than ``max(1 / N, complexity_reduction)`` are dropped, and
+        the result replaces any learned state, as if the model had seen the
+        ``N`` frames (``n_frames_seen_ = N``): the next :meth:`apply`
+        classifies against it and keeps learning online.
+
+        Parameters
+        ----------
+        frames : ndarray or iterable of ndarray
+            An (N, H, W, C) array (C in {1, 3}), an (N, H, W) array of grey
+            frames, or an iterable of (H, W[, C]) frames; uint8, uint16 or
+            float32, all of one shape and dtype, N >= 2. A 3-D array whose
+            last axis is 1 or 3 is refused as ambiguous.
+        n_components : int, "bic" or None, default=None
+            Components fitted per pixel: None, the model's ``n_components``;
+            an int in [1, n_components]; "bic", for each pixel the count in
+            1..n_components of lowest ``BIC = -2 N L + p log N`` (``L`` the
+            mean log-likelihood per sample, ``p`` the free parameters of the
+            covariance type).
+        n_init : int, default=1
+            k-means++ restarts per pixel (and per count); the fit of highest
+            likelihood is kept. >= 1; "quantile" runs once.
+        max_iter : int, default=100
+            Most EM iterations per run, >= 1.
+        tol : float, default=1e-3
+            Stop when the mean log-likelihood per sample changes by less, >= 0.
+        init : {"k-means++", "quantile"}, default="k-means++"
+            Start of EM: k-means++ seeding and Lloyd iterations (seeded per
+            pixel from ``random_state``, so results do not depend on the
+            threads), or the samples sorted by luminance split into equal
+            groups (deterministic).
+        random_state : int or None, default=None
+            Seed in [0, 2**64 - 1]; None draws one.
+
+        Returns
+        -------
+        self : BackgroundMixture
+            With the state set, ``n_frames_seen_ = N``, and
+            ``fit_log_likelihood_``: (H, W) float32, each pixel's mean
+            log-likelihood per sample under its fitted mixture (all its
+            components, in model units: frame values times
+            ``intensity_scale``). The count chosen per pixel is
+            ``n_components_``.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> frames = rng.normal(100, 2, (40, 24, 32, 3)).astype(np.float32)
+        >>> frames[::2, :, :16] += 60  # the left half flickers between two colours
+        >>> model = BackgroundMixture(n_components=3).fit(
+        ...     frames, n_components="bic", random_state=0)
+        >>> int(model.n_components_[0, 0]), int(model.n_components_[0, 31])
+        (2, 1)
+        >>> model.n_frames_seen_, model.fit_log_likelihood_.shape
+        (40, (24, 32))
+        >>> int(model.apply(frames[1])[0, 0]), int(model.apply(frames[1] + 80)[0, 31])
+        (0, 255)
+        """
+        fit_state(self, frames, n_components=n_components, n_init=n_init, max_iter=max_iter,
+                  tol=tol, init=init, random_state=random_state)
+        return self
+
+    # ---------------------------------------------------------------- scoring
+    def score_samples(self, frame: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+        """Per-pixel log-likelihood of a frame under the background, without learning.
+
+        For each pixel, ``log sum_k (w_k / W) N(x; mu_k, Sigma_k)`` over its
+        background components: the heaviest, in weight order, taken while
+        the weights before them add up to less than ``background_ratio``
+        (the components the classification compares the pixel with), ``W``
+        being their total weight. ``x`` is the pixel in model units (frame
+        values times ``intensity_scale``), so the density is per unit of
+        those. ``N`` is the Gaussian of the component's covariance with its
+        normalisation (``-log det(2 pi Sigma) / 2``): "diag", one variance
+        per channel; "full" and "tied", the 3x3 covariance. A "spherical"
+        component's ``variances_`` entry is, as OpenCV MOG2's, the *total*
+        variance over the ``C`` channels (it tracks ``|x - mu|^2``), so its
+        density is the isotropic Gaussian with per-channel variance
+        ``variances_[k] / C``. A pixel with no component scores ``-inf``.
+
+        The model is only read (``apply`` with ``learning_rate=0`` still
+        renormalises weights, and counts the frame).
+
+        Parameters
+        ----------
+        frame : ndarray, (H, W) or (H, W, C)
+            A frame of the shape and dtype the model was initialised with.
+        out : ndarray of float32, (H, W), optional
+            Buffer for the result.
+
+        Returns
+        -------
+        log_likelihood : ndarray of float32, (H, W)
+
+        See Also
+        --------
+        apply : ``log_likelihood=`` gives the same values in the learning pass.
+        score : their mean. outliers : pixels scoring below a threshold.
+
+        Examples
+        --------
+        >>> import math
+        >>> model = BackgroundMixture(var_init=4.0)
+        >>> frame = np.full((2, 3), 100, np.uint8)
+        >>> _ = model.apply(frame)
+        >>> log_lik = model.score_samples(frame)  # one component, variance 4
+        >>> round(float(log_lik[0, 0]), 4), round(-0.5 * math.log(2 * math.pi * 4), 4)
+        (-1.6121, -1.6121)
+        >>> float(model.score_samples(frame + 4)[0, 0]) < float(log_lik[0, 0])
+        True
+        """
+        params = self._validated()
+        frame = self._frame_for_state(frame)
+        height, width, n_channels = frame.shape
+        if out is None:
+            out = np.empty((height, width), np.float32)
+        else:
+            out = check.as_output(out, (height, width), np.float32, "out")
+        k = self.weights_.shape[0]
+        covariance_type = params.covariance_type
+        if covariance_type == "spherical":
+            cov = np.ascontiguousarray(self.variances_).reshape(k, 1, height, width)
+        elif covariance_type == "diag":
+            cov = self.variances_
+        elif covariance_type == "full":
+            cov = self.covariances_
+        else:
+            cov = self.covariances_[np.newaxis]
+        with _threads(params.n_threads):
+            score_frame(frame, params.intensity_scale, self.weights_, cov, self.means_,
+                        self.n_components_, 0 if covariance_type == "tied" else 1,
+                        covariance_type == "spherical", params.background_ratio, out)
+        return out
+
+    def score(self, frame: np.ndarray) -> float:
+        """Mean per-pixel log-likelihood of a frame under the background.
+
+        The mean of :meth:`score_samples` (scikit-learn's naming); ``-inf``
+        when a pixel has no component. The model is not changed.
+
+        Examples
+        --------
+        >>> model = BackgroundMixture()
+        >>> frame = np.full((4, 4, 3), 100, np.uint8)
+        >>> _ = model.apply(frame)
+        >>> model.score(frame) > model.score(frame + 10)
+        True
+        """
+        return float(np.mean(self.score_samples(frame), dtype=np.float64))
+
+    def outliers(self, frame: np.ndarray, threshold: float) -> np.ndarray:
+        """Pixels whose background log-likelihood is below ``threshold``.
+
+        ``score_samples(frame) < threshold``, without learning. Unlike the
+        mask of :meth:`apply`, which compares the distance to the nearest
+        background component with ``var_threshold``, this tests the
+        pixel's density under the whole background mixture, normalisation
+        included: a pixel whose background is noisy (large variances) needs
+        a larger deviation to score low. To get it while learning, pass
+        ``log_likelihood=`` to :meth:`apply` and compare the buffer.
+
+        Parameters
+        ----------
+        frame : ndarray, (H, W) or (H, W, C)
+            A frame of the shape and dtype the model was initialised with.
+        threshold : float
+            Log-likelihood (natural log, per model unit of every channel)
+            under which a pixel is an outlier.
+
+        Returns
+        -------
+        outliers : ndarray of bool, (H, W)
+
+        Examples
+        --------
+        >>> model = BackgroundMixture()
+        >>> frame = np.full((3, 4, 3), 100, np.uint8)
+        >>> _ = model.apply(frame)
+        >>> probe = frame.copy()
+        >>> probe[1, 2] = 200
+        >>> outliers = model.outliers(probe, threshold=-30.0)
+        >>> int(outliers.sum()), bool(outliers[1, 2])
+        (1, True)
+        """
+        threshold = check.check_float("threshold", threshold, -math.inf)
+        return self.score_samples(frame) < np.float32(threshold)
+
+    def _frame_for_state(self, frame: np.ndarray) -> np.ndarray:
+        """A checked (H, W, C) frame that fits the learned state, for scoring."""
+        if not self.is_initialized:
+            raise RuntimeError("the model has seen no frame yet: call apply() first")
+        frame = check.as_frame(frame, scale=self._validated().intensity_scale)
+        if frame.shape != self.frame_shape_ or frame.dtype.name != self.frame_dtype_:
+            raise ValueError(
+                f"frame has shape {frame.shape[:2]} with {frame.shape[2]} channel(s), dtype "
+                f"{frame.dtype}, but the model was initialised with shape {self.frame_shape_[:2]} "
+                f"with {self.frame_shape_[2]} channel(s), dtype {self.frame_dtype_}")
+        self._check_state("the model")
+        return frame
 
     @staticmethod
     def _check_learning_rate(learning_rate: float | None) -> float | None:
@@ -515,9 +759,16 @@ class BackgroundMixture:
         >>> BackgroundMixture.load(path).n_frames_seen_
         1
         """
+        params = self.get_params()
+        for name, value in params.items():
+            if isinstance(value, np.generic):  # np.int64(5) from a grid or an RNG
+                params[name] = value.item()
+            elif value is not None and not isinstance(value, (bool, int, float, str)):
+                raise ValueError(f"parameter {name}={value!r} ({type(value).__name__}) cannot "
+                                 "be saved; model files hold numbers, strings and booleans")
         arrays: dict[str, np.ndarray] = {
             "format_version": np.array(FORMAT_VERSION, np.int64),
-            "params": np.array(json.dumps(self.get_params())),
+            "params": np.array(json.dumps(params)),
             "initialized": np.array(self.is_initialized),
         }
         if self.is_initialized:
@@ -538,7 +789,21 @@ class BackgroundMixture:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> BackgroundMixture:
-        """Read a model written by :meth:`save` (nothing is unpickled).
+        """Read a model written by :meth:`save`.
+
+        Nothing is unpickled (``np.load(..., allow_pickle=False)``): a file
+        holding Python objects is refused, as is anything else that is not a
+        complete model file of this or an older format.
+
+        Raises
+        ------
+        FileNotFoundError
+            No file at ``path``.
+        ValueError
+            One line naming the file and the problem: not an ``.npz`` archive
+            (a ``.npy`` array, text, another zip, a pickle), truncated, written
+            by a newer bgmix, bad parameters, or state arrays that are missing,
+            of the wrong shape or dtype, or hold NaN or inf.
 
         Examples
         --------
@@ -547,32 +812,86 @@ class BackgroundMixture:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"model file not found: {path}")
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder, not a bgmix model file")
+        not_model = f"{path} is not a bgmix model file"
         try:
-            with np.load(path, allow_pickle=False) as data:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError(f"{not_model}: it holds a single array (.npy), not an .npz archive")
+            with data:
                 contents = {name: data[name] for name in data.files}
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-            raise ValueError(f"{path} is not a bgmix model file (or it is truncated): {exc}") from None
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+            if str(exc).startswith(not_model):
+                raise
+            raise ValueError(f"{not_model} (or it is truncated): {exc}") from None
         if "format_version" not in contents or "params" not in contents:
-            raise ValueError(f"{path} is not a bgmix model file (no format_version/params)")
-        version = int(contents["format_version"])
+            raise ValueError(f"{not_model} (no format_version/params)")
+        version = cls._file_scalar(contents, "format_version", "integer", path)
         if version > FORMAT_VERSION:
             raise ValueError(
                 f"{path} was written in model format {version}, newer than this bgmix "
                 f"reads ({FORMAT_VERSION}); upgrade bgmix"
             )
-        model = cls(**json.loads(str(contents["params"])))
-        if model.covariance_type not in COVARIANCE_TYPES:
-            raise ValueError(f"{path}: unknown covariance_type {model.covariance_type!r}")
-        if bool(contents.get("initialized", False)):
+        if version < 1:
+            raise ValueError(f"{path}: format_version must be >= 1, got {version}")
+        try:
+            params = json.loads(cls._file_scalar(contents, "params", "string", path))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: params is not valid JSON ({exc})") from None
+        if not isinstance(params, dict):
+            raise ValueError(f"{path}: params must be a JSON object, got {type(params).__name__}")
+        unknown = sorted(set(params) - set(cls._param_names()))
+        if unknown:
+            raise ValueError(f"{path}: unknown parameter(s) {unknown} (written by another "
+                             "version of bgmix?)")
+        model = cls(**params)
+        try:
+            # n_threads is checked at the first apply(): a model saved on a
+            # bigger machine must still load (and take set_params(n_threads=...)).
+            cls(**{**params, "n_threads": None})._validated()
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        initialized = contents.get("initialized", np.array(False))
+        if initialized.shape != () or initialized.dtype != np.bool_:
+            raise ValueError(f"{path}: initialized must be a single boolean, got "
+                             f"{check.describe(initialized)}")
+        if bool(initialized):
+            for name in (*model._state_arrays(), "n_frames_seen_", "frame_shape_", "frame_dtype_"):
+                if name not in contents:
+                    raise ValueError(f"{path}: state array {name} is missing")
             for name in model._state_arrays():
                 setattr(model, name, np.ascontiguousarray(contents[name]))
-            model.n_frames_seen_ = int(contents["n_frames_seen_"])
-            model.frame_shape_ = tuple(int(v) for v in contents["frame_shape_"])
-            model.frame_dtype_ = str(contents["frame_dtype_"])
+            model.n_frames_seen_ = cls._file_scalar(contents, "n_frames_seen_", "integer", path)
+            if model.n_frames_seen_ < 0:
+                raise ValueError(f"{path}: n_frames_seen_ must be >= 0, got {model.n_frames_seen_}")
+            frame_shape = contents["frame_shape_"]
+            if (frame_shape.shape != (3,) or frame_shape.dtype.kind not in "iu"
+                    or min(frame_shape[:2], default=0) < 1 or frame_shape[2] not in (1, 3)):
+                raise ValueError(f"{path}: frame_shape_ must be (height >= 1, width >= 1, "
+                                 f"channels 1 or 3), got {frame_shape.tolist()!r}")
+            model.frame_shape_ = tuple(int(v) for v in frame_shape)
+            model.frame_dtype_ = cls._file_scalar(contents, "frame_dtype_", "string", path)
+            if model.frame_dtype_ not in ("uint8", "uint16", "float32"):
+                raise ValueError(f"{path}: frame_dtype_ must be 'uint8', 'uint16' or 'float32', "
+                                 f"got {model.frame_dtype_!r}")
             model._check_state(path)
+            for name in model._state_arrays()[:3]:
+                bad = int(np.count_nonzero(~np.isfinite(getattr(model, name))))
+                if bad:
+                    raise ValueError(f"{path}: state array {name} holds {bad} NaN or inf values")
         return model
 
+    @staticmethod
+    def _file_scalar(contents: dict[str, np.ndarray], name: str, kind: str, path: Path) -> Any:
+        """A model file's 0-d integer or string entry as a Python value, or a clear error."""
+        value = contents[name]
+        if value.shape != () or value.dtype.kind not in ("iu" if kind == "integer" else "U"):
+            raise ValueError(f"{path}: {name} must be a single {kind}, got {check.describe(value)}")
+        return int(value) if kind == "integer" else str(value)
+
     def _check_state(self, source: object) -> None:
+        """Check the state arrays' shapes and dtypes against the parameters (cheap)."""
         k = int(self.n_components)
         height, width, n_channels = self.frame_shape_
         name, shape = _covariance_layout(self.covariance_type, k, n_channels, height, width)
@@ -600,21 +919,45 @@ _EMPTY_F32 = np.zeros((1, 1), np.float32)
 
 
 class _threads:
-    """Run the kernel with ``n`` Numba threads, restoring the caller's count.
+    """Run a parallel kernel with ``n`` Numba threads, restoring the caller's count.
 
-    Numba's thread count is per calling thread, so this is safe when several
-    threads each drive their own model.
+    Every call of a ``parallel=True`` kernel goes through this context manager.
+    Numba's thread count is per calling thread (``set_num_threads`` in one
+    thread leaves the others' counts alone), so several threads may each drive
+    their own model. Whether their kernels may also *run* at the same time
+    depends on Numba's threading layer, which Numba picks on the first
+    parallel call in the priority order ``tbb``, ``omp``, ``workqueue``
+    (``NUMBA_THREADING_LAYER`` overrides it): ``tbb`` and ``omp`` (GNU
+    OpenMP, from the system's ``libgomp``) accept concurrent launches from
+    several threads; ``workqueue``, the fallback where neither loads (e.g. a
+    slim container without ``libgomp1``), aborts the whole process when two
+    threads launch at once. Under ``workqueue`` the kernels are therefore
+    serialised by one process-wide lock: threads take turns, each kernel
+    still using all its threads. bgmix does not force a layer: requiring
+    ``tbb``/``omp`` would make it fail where they are missing.
     """
+
+    # Re-entrant, so code that nests _threads blocks on one thread cannot deadlock.
+    _workqueue_lock = threading.RLock()
 
     def __init__(self, n: int) -> None:
         self.n = n
         self.previous = 0
+        self.locked = False
 
     def __enter__(self) -> None:
+        # get_num_threads() also starts Numba's threading layer, so the layer
+        # is known from here on.
         self.previous = numba.get_num_threads()
+        if numba.threading_layer() == "workqueue":
+            self._workqueue_lock.acquire()
+            self.locked = True
         if self.previous != self.n:
             numba.set_num_threads(self.n)
 
     def __exit__(self, *exc: object) -> None:
         if self.previous != self.n:
             numba.set_num_threads(self.previous)
+        if self.locked:
+            self.locked = False
+            self._workqueue_lock.release()
