@@ -9,10 +9,19 @@ Examples
 (2, 2)
 """
 
+from bgmix.io import BgmixWarning, DecodeWarning, StreamLostError
 from bgmix.model import BackgroundMixture
 from bgmix.pipeline import process
 from bgmix.presets import PRESETS
 
 __version__ = "0.1.0"
 
-__all__ = ["BackgroundMixture", "PRESETS", "__version__", "process"]
+__all__ = [
+    "BackgroundMixture",
+    "BgmixWarning",
+    "DecodeWarning",
+    "PRESETS",
+    "StreamLostError",
+    "__version__",
+    "process",
+]

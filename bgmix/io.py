@@ -8,7 +8,21 @@ glob pattern, a NumPy array of frames or any iterable of frames into a
 :class:`FrameSource`: an iterator of frames as OpenCV reads them (BGR,
 uint8 for video, (H, W) uint16 for 16-bit grey video) with ``name``, ``fps``, ``n_frames`` and ``frame_size``.
 Video files decode on a background thread into a small bounded queue, so
-decoding the next frames overlaps the model's work on this one.
+decoding the next frames overlaps the model's work on this one. A video
+that ends before the frame count its container announces (a truncated or
+corrupted file) keeps every frame decoded and warns with a
+:class:`DecodeWarning` naming the file and the frame where decoding stopped.
+
+Live sources
+------------
+A camera index (``0``) or a stream URL (``rtsp://``, ``rtmp://``,
+``http(s)://``, e.g. MJPEG over HTTP) opens a :class:`LiveSource`: a reader
+thread grabs frames as fast as the camera sends them and keeps only the
+newest one, so a model slower than the camera skips stale frames (counted in
+``frames_dropped``) instead of queueing them; each frame's grab time is in
+``capture_time``. A lost stream is re-opened with exponential backoff, and
+after ``reconnect_attempts`` failures iteration raises
+:class:`StreamLostError`.
 
 Sinks
 -----
@@ -29,6 +43,8 @@ import queue
 import re
 import secrets
 import threading
+import time
+import warnings
 import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -39,6 +55,11 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_FPS",
+    "LIVE_URL_SCHEMES",
+    "BgmixWarning",
+    "DecodeWarning",
+    "StreamLostError",
+    "LiveSource",
     "IMAGE_EXTENSIONS",
     "FrameSource",
     "ArraySource",
@@ -58,8 +79,28 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", 
 DEFAULT_FPS = 25.0
 """Frame rate given to a mask video when the source's is unknown."""
 
+LIVE_URL_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt")
+"""URL schemes :func:`open_source` opens as a :class:`LiveSource` unless ``live=False``."""
+
 _QUEUE_SIZE = 4
 _GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+class BgmixWarning(UserWarning):
+    """Base class of the warnings bgmix emits."""
+
+
+class DecodeWarning(BgmixWarning):
+    """A video ended before the frame count its container announces.
+
+    Emitted (by the consumer's thread, from ``next(source)``) when decoding
+    stops early: a truncated file, or corrupted bytes the decoder cannot get
+    past. The frames decoded before are kept; iteration then ends normally.
+    """
+
+
+class StreamLostError(ConnectionError):
+    """A live source lost its camera or stream and could not re-open it."""
 
 
 # ---------------------------------------------------------------------------
@@ -80,6 +121,14 @@ class FrameSource(Iterator[np.ndarray]):
     frame_size : tuple of int or None
         ``(width, height)`` as OpenCV writes it; None when it cannot be known
         without reading a frame.
+    capture_time : float or None
+        ``time.monotonic()`` when the frame last returned was grabbed, for
+        live sources (None for the others, whose frames wait for the reader).
+    frames_dropped : int
+        Frames skipped because the consumer was slower than the source
+        (always 0 except for live sources).
+    reconnects : int
+        Times a lost stream was re-opened (always 0 except for live sources).
 
     Notes
     -----
@@ -97,6 +146,18 @@ class FrameSource(Iterator[np.ndarray]):
     @property
     def frame_size(self) -> tuple[int, int] | None:
         return None
+
+    @property
+    def capture_time(self) -> float | None:
+        return None
+
+    @property
+    def frames_dropped(self) -> int:
+        return 0
+
+    @property
+    def reconnects(self) -> int:
+        return 0
 
     def __iter__(self) -> FrameSource:
         return self
@@ -321,13 +382,25 @@ class ImageSequenceSource(FrameSource):
 _END = object()
 
 
+class _EndedEarly:
+    """Queued by the decoding thread when a video ends before its announced
+    frame count; the consumer turns it into a :class:`DecodeWarning` (warnings
+    raised on the consumer's thread reach ``warnings.catch_warnings`` there)."""
+
+    def __init__(self, decoded: int, announced: int) -> None:
+        self.decoded = decoded
+        self.announced = announced
+
+
 class _Reader:
     """The decoding thread's state; holds no reference to its source object,
     so an abandoned source can be collected and its finaliser stop the thread."""
 
-    def __init__(self, capture: cv2.VideoCapture, path: str, maxsize: int) -> None:
+    def __init__(self, capture: cv2.VideoCapture, path: str, maxsize: int,
+                 announced: int | None = None) -> None:
         self.capture = capture
         self.path = path
+        self.announced = announced
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=maxsize)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"bgmix-reader:{Path(path).name}",
@@ -350,6 +423,8 @@ class _Reader:
                 if not ok:
                     if n == 0:
                         self._put(ValueError(f"no frame could be decoded from video {self.path}"))
+                    elif self.announced is not None and n < self.announced:
+                        self._put(_EndedEarly(n, self.announced))
                     break
                 n += 1
                 if not self._put(frame):
@@ -436,6 +511,8 @@ class VideoFileSource(FrameSource):
             raise FileNotFoundError(f"video not found: {path}")
         if not is_url and os.path.isdir(path):
             raise ValueError(f"{path} is a folder, not a video file")
+        if not is_url and os.path.getsize(path) == 0:
+            raise ValueError(f"video file is empty (0 bytes): {path}")
         capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
         if not capture.isOpened():
             capture.release()
@@ -457,7 +534,7 @@ class VideoFileSource(FrameSource):
         width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self._size = (width, height) if width > 0 and height > 0 else None
-        self._reader = _Reader(capture, path, max(1, int(queue_size)))
+        self._reader = _Reader(capture, path, max(1, int(queue_size)), self.n_frames)
         self._finalizer = weakref.finalize(self, self._reader.stop)
         self._reader.thread.start()
 
@@ -469,6 +546,12 @@ class VideoFileSource(FrameSource):
         if self._closed:
             raise StopIteration
         item = self._reader.queue.get()
+        if isinstance(item, _EndedEarly):
+            warnings.warn(
+                f"video {self.path}: decoding stopped at frame {item.decoded} of the "
+                f"{item.announced} its container announces (truncated or corrupted file); "
+                f"the {item.decoded} frames decoded are kept", DecodeWarning, stacklevel=2)
+            item = self._reader.queue.get()
         if item is _END:
             self.close()
             raise StopIteration
@@ -481,6 +564,332 @@ class VideoFileSource(FrameSource):
         if not self._closed:
             self._finalizer()  # runs _reader.stop() once
         super().close()
+
+
+# ---------------------------------------------------------------------------
+# live sources: cameras and streams
+# ---------------------------------------------------------------------------
+_CREDENTIALS = re.compile(r"(?<=://)([^/@:]*):[^/@]*@")
+
+
+def _redact(url: str) -> str:
+    """``rtsp://user:secret@host/x`` -> ``rtsp://user:***@host/x`` for messages."""
+    return _CREDENTIALS.sub(r"\1:***@", url)
+
+
+def _is_live_url(text: str) -> bool:
+    scheme, sep, _ = text.partition("://")
+    return bool(sep) and scheme.lower() in LIVE_URL_SCHEMES
+
+
+def _open_live_capture(target: int | str, open_timeout: float,
+                       read_timeout: float) -> cv2.VideoCapture | None:
+    """Open a camera or a stream; None when it cannot be opened."""
+    if isinstance(target, int):
+        # Camera backends (V4L2, ...) have their own timeouts, and some refuse
+        # to open when given properties they do not know: pass none.
+        capture = cv2.VideoCapture(target)
+    else:
+        # Without these FFmpeg waits 30 s on a silent stream before read() fails.
+        timeouts = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, max(1, round(open_timeout * 1000)),
+                    cv2.CAP_PROP_READ_TIMEOUT_MSEC, max(1, round(read_timeout * 1000))]
+        capture = cv2.VideoCapture(target, cv2.CAP_FFMPEG, timeouts)
+        if not capture.isOpened():
+            capture.release()
+            capture = cv2.VideoCapture(target)  # other backends (GStreamer pipelines, ...)
+    if capture.isOpened():
+        return capture
+    capture.release()
+    return None
+
+
+class _LiveReader:
+    """The live reader thread and its one-frame slot.
+
+    Holds no reference to its :class:`LiveSource`, so an abandoned source can
+    be collected and its finaliser stop the thread.
+    """
+
+    def __init__(self, capture: cv2.VideoCapture, target: int | str, label: str, *,
+                 open_timeout: float, read_timeout: float, reconnect_delay: float,
+                 reconnect_max_delay: float, reconnect_attempts: int) -> None:
+        self.capture: cv2.VideoCapture | None = capture
+        self.target = target
+        self.label = label
+        self.open_timeout = open_timeout
+        self.read_timeout = read_timeout
+        self.reconnect_delay = reconnect_delay
+        self.reconnect_max_delay = reconnect_max_delay
+        self.reconnect_attempts = reconnect_attempts
+        self.ready = threading.Condition()
+        # The slot: the newest frame grabbed, and whether it was returned yet.
+        self.frame: np.ndarray | None = None
+        self.frame_time = 0.0
+        self.unread = False
+        self.frames_read = 0
+        self.frames_dropped = 0
+        self.reconnects = 0
+        self.error: BaseException | None = None
+        self.finished = False
+        self.stop_event = threading.Event()
+        name = label if len(label) <= 40 else label[:37] + "..."
+        self.thread = threading.Thread(target=self._run, name=f"bgmix-live:{name}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self.stop_event.is_set():
+                if self.capture is None:
+                    self.capture = self._reopen()
+                    if self.capture is None:
+                        return  # stopped while waiting
+                ok, frame = self.capture.read()
+                grabbed = time.monotonic()
+                if not ok or frame is None:
+                    self.capture.release()
+                    self.capture = None
+                    continue
+                with self.ready:
+                    if self.unread:
+                        self.frames_dropped += 1
+                    self.frame, self.frame_time, self.unread = frame, grabbed, True
+                    self.frames_read += 1
+                    self.ready.notify_all()
+        except BaseException as exc:  # handed to the consumer, raised there
+            with self.ready:
+                self.error = exc
+        finally:
+            if self.capture is not None:
+                self.capture.release()
+                self.capture = None
+            with self.ready:
+                self.finished = True
+                self.ready.notify_all()
+
+    def _reopen(self) -> cv2.VideoCapture | None:
+        """Re-open with exponential backoff; None if stopped meanwhile."""
+        lost_at = time.monotonic()
+        delay = self.reconnect_delay
+        for _ in range(self.reconnect_attempts):
+            if self.stop_event.wait(delay):
+                return None
+            capture = _open_live_capture(self.target, self.open_timeout, self.read_timeout)
+            if capture is not None:
+                with self.ready:
+                    self.reconnects += 1
+                return capture
+            delay = min(2.0 * delay, self.reconnect_max_delay)
+        raise StreamLostError(
+            f"lost {self.label} after {self.frames_read} frames and could not re-open it: "
+            f"{self.reconnect_attempts} attempts over {time.monotonic() - lost_at:.1f} s "
+            f"failed (reconnect_attempts={self.reconnect_attempts})")
+
+    def stop(self) -> None:
+        """Stop the thread; idempotent and safe from any thread.
+
+        A read blocked in the backend returns within ``read_timeout`` (the
+        thread then releases the capture); close does not wait longer.
+        """
+        self.stop_event.set()
+        with self.ready:
+            self.ready.notify_all()
+        if self.thread.is_alive() and self.thread is not threading.current_thread():
+            self.thread.join(timeout=self.read_timeout + 1.0)
+        if self.thread.ident is None and self.capture is not None:
+            self.capture.release()  # the thread never started
+
+
+def _check_positive(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+class LiveSource(FrameSource):
+    """Frames from a camera or a live stream, newest first, never queued.
+
+    A reader thread grabs frames as fast as the camera or stream sends them
+    into a one-frame slot. ``next(source)`` waits for a frame it has not
+    returned yet and returns the newest; a frame replaced before it was
+    returned is counted in :attr:`frames_dropped`. So a consumer slower than
+    the camera sees fresh frames (each at most about one frame period old
+    when it is taken) and memory stays at one frame, however long it lags.
+
+    When the stream fails (a read error, the end of the stream, a stream
+    silent for ``read_timeout``), the source re-opens it: it waits
+    ``reconnect_delay`` seconds, then twice that after each failure up to
+    ``reconnect_max_delay``. After ``reconnect_attempts`` failed attempts in a
+    row, ``next`` raises :class:`StreamLostError` (after returning the last
+    frame grabbed, if it was not returned yet).
+
+    Parameters
+    ----------
+    source : int or str
+        A camera index (``0`` is the first camera) or a URL OpenCV can open
+        (``rtsp://``, ``http://.../stream.mjpg`` for MJPEG over HTTP, ...).
+        Credentials in a URL are masked in ``name`` and in messages.
+    reconnect_delay : float, default 0.5
+        Seconds to wait before the first attempt to re-open a lost stream.
+    reconnect_max_delay : float, default 8.0
+        Upper bound of the doubling wait between attempts.
+    reconnect_attempts : int, default 10
+        Failed attempts in a row before giving up (0: give up at once).
+        With the defaults the source tries for about a minute.
+    open_timeout : float, default 10.0
+        Seconds a stream URL may take to open (FFmpeg backend).
+    read_timeout : float, default 5.0
+        Seconds a stream may stay silent before it counts as lost (FFmpeg
+        backend; cameras use their driver's timeout).
+    name : str, optional
+        Name for messages and output folders; ``"camera0"`` or the URL by default.
+
+    Attributes
+    ----------
+    frames_read : int
+        Frames grabbed from the camera or stream, returned or not.
+    frames_dropped : int
+        Frames replaced by a newer one before ``next`` returned them.
+    reconnects : int
+        Times the stream was re-opened after a loss.
+    capture_time : float or None
+        ``time.monotonic()`` when the frame last returned was grabbed;
+        ``time.monotonic() - capture_time`` is its age.
+
+    Raises
+    ------
+    ValueError
+        A camera index that cannot be opened (absent, or in use), or a bad
+        parameter.
+    ConnectionError
+        A stream URL that cannot be opened.
+
+    Examples
+    --------
+    An MJPEG stream from a web camera, processed live (not run here):
+
+    >>> import bgmix
+    >>> with LiveSource("http://192.168.1.20:8080/video.mjpg",
+    ...                 reconnect_attempts=20) as stream:  # doctest: +SKIP
+    ...     for result in bgmix.process(stream):
+    ...         print(result.index, len(result.blobs), f"{result.latency_s * 1000:.0f} ms")
+    ...         if result.index == 99:
+    ...             break
+    ...     print(stream.frames_read, stream.frames_dropped, stream.reconnects)
+
+    An absent camera is refused at once:
+
+    >>> LiveSource(99)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot open camera 99: ...
+    """
+
+    def __init__(self, source: int | str, *, reconnect_delay: float = 0.5,
+                 reconnect_max_delay: float = 8.0, reconnect_attempts: int = 10,
+                 open_timeout: float = 10.0, read_timeout: float = 5.0,
+                 name: str | None = None) -> None:
+        super().__init__()
+        if isinstance(source, bool) or not isinstance(source, (int, np.integer, str)):
+            raise TypeError(f"a live source is a camera index (int) or a URL (str), "
+                            f"got {type(source).__name__}")
+        target: int | str = int(source) if isinstance(source, (int, np.integer)) else source
+        if isinstance(target, int) and target < 0:
+            raise ValueError(f"a camera index must be >= 0, got {target}")
+        reconnect_delay = _check_positive("reconnect_delay", reconnect_delay)
+        reconnect_max_delay = _check_positive("reconnect_max_delay", reconnect_max_delay)
+        if reconnect_max_delay < reconnect_delay:
+            raise ValueError(f"reconnect_max_delay ({reconnect_max_delay!r}) must be >= "
+                             f"reconnect_delay ({reconnect_delay!r})")
+        if isinstance(reconnect_attempts, bool) or not isinstance(
+                reconnect_attempts, (int, np.integer)) or reconnect_attempts < 0:
+            raise ValueError(f"reconnect_attempts must be an integer >= 0, got {reconnect_attempts!r}")
+        open_timeout = _check_positive("open_timeout", open_timeout)
+        read_timeout = _check_positive("read_timeout", read_timeout)
+        self.source = target
+        self.reconnect_delay = reconnect_delay
+        self.reconnect_max_delay = reconnect_max_delay
+        self.reconnect_attempts = int(reconnect_attempts)
+        self.open_timeout = open_timeout
+        self.read_timeout = read_timeout
+        label = f"camera {target}" if isinstance(target, int) else f"stream {_redact(target)}"
+        if name is not None:
+            self.name = name
+        else:
+            self.name = f"camera{target}" if isinstance(target, int) else _redact(target)
+        capture = _open_live_capture(target, open_timeout, read_timeout)
+        if capture is None:
+            if isinstance(target, int):
+                raise ValueError(f"cannot open camera {target}: no camera with this index, or it "
+                                 "is in use by another program")
+            raise ConnectionError(f"cannot open stream {_redact(target)}: not reachable within "
+                                  f"open_timeout={open_timeout:g} s, or not a stream "
+                                  "OpenCV/FFmpeg can read")
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if np.isfinite(fps) and 0 < fps < 1000 else None
+        self.n_frames = None
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self._size = (width, height) if width > 0 and height > 0 else None
+        self._capture_time: float | None = None
+        self._reader = _LiveReader(
+            capture, target, label, open_timeout=open_timeout, read_timeout=read_timeout,
+            reconnect_delay=reconnect_delay, reconnect_max_delay=reconnect_max_delay,
+            reconnect_attempts=self.reconnect_attempts)
+        self._finalizer = weakref.finalize(self, self._reader.stop)
+        self._reader.thread.start()
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        return self._size
+
+    @property
+    def capture_time(self) -> float | None:
+        return self._capture_time
+
+    @property
+    def frames_read(self) -> int:
+        return self._reader.frames_read
+
+    @property
+    def frames_dropped(self) -> int:
+        return self._reader.frames_dropped
+
+    @property
+    def reconnects(self) -> int:
+        return self._reader.reconnects
+
+    def __next__(self) -> np.ndarray:
+        reader = self._reader
+        with reader.ready:
+            while True:
+                if self._closed:
+                    raise StopIteration
+                if reader.unread:
+                    frame, self._capture_time = reader.frame, reader.frame_time
+                    reader.frame, reader.unread = None, False
+                    assert frame is not None
+                    return frame
+                if reader.finished:
+                    break
+                # The reader always notifies; the timeout only re-checks `closed`.
+                reader.ready.wait(timeout=0.5)
+        error = reader.error
+        self.close()
+        if error is not None:
+            raise error
+        raise StopIteration
+
+    def close(self) -> None:
+        """Stop the reader thread and release the camera or stream (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._finalizer()  # runs _reader.stop() once
+        super().close()
+
+    def __repr__(self) -> str:
+        return (f"LiveSource(name={self.name!r}, fps={self.fps!r}, frame_size={self.frame_size!r}, "
+                f"frames_read={self.frames_read}, frames_dropped={self.frames_dropped}, "
+                f"reconnects={self.reconnects})")
 
 
 def _images_in(folder: Path) -> list[str]:
@@ -498,15 +907,33 @@ def _folder_name(folder: Path) -> str:
     return folder.name or "<images>"
 
 
-def open_source(source: Any, *, fps: float | None = None) -> FrameSource:
-    """Open frames from a file, folder, glob pattern, array or iterable.
+def _camera_index(source: Any) -> int | None:
+    """The camera index ``source`` names, if any: an int, or digits that are not a path."""
+    if isinstance(source, (bool, np.bool_)):
+        return None
+    if isinstance(source, (int, np.integer)):
+        return int(source)
+    if isinstance(source, str) and source.isdigit() and source.isascii() \
+            and not os.path.exists(source):
+        return int(source)
+    return None
+
+
+def open_source(source: Any, *, fps: float | None = None, live: bool | None = None,
+                **live_options: Any) -> FrameSource:
+    """Open frames from a camera, stream, file, folder, glob pattern, array or iterable.
 
     Parameters
     ----------
-    source : str, PathLike, ndarray, FrameSource or iterable of ndarray
-        - a video file path or URL: decoded by ``cv2.VideoCapture`` (FFmpeg)
-          on a background thread, BGR uint8 frames ((H, W) uint16 for
-          16-bit grey video);
+    source : int, str, PathLike, ndarray, FrameSource or iterable of ndarray
+        - a camera index (``0``, or a string of digits that is not an
+          existing path, as a command line gives it): a :class:`LiveSource`;
+        - a URL with a scheme of :data:`LIVE_URL_SCHEMES` (``rtsp://``,
+          ``http(s)://``, ...): a :class:`LiveSource` (newest frame first,
+          reconnects), unless ``live=False``;
+        - a video file path (or a URL with ``live=False``): decoded by
+          ``cv2.VideoCapture`` (FFmpeg) on a background thread, every frame
+          in order, BGR uint8 frames ((H, W) uint16 for 16-bit grey video);
         - an image file: a one-frame sequence;
         - a folder: its images (png, jpg, bmp, tif, ...) in natural order
           (``in2.png`` before ``in10.png``), e.g. a CDnet ``input/`` folder;
@@ -516,6 +943,14 @@ def open_source(source: Any, *, fps: float | None = None) -> FrameSource:
     fps : float, optional
         Frame rate to report for sources that do not know theirs (arrays,
         iterables, images); a video's own rate is kept.
+    live : bool, optional
+        None (default) decides as above. False reads a URL as a file (every
+        frame, in order: a video served over HTTP, say); True opens any
+        string (a GStreamer pipeline, ``/dev/video0``) as a :class:`LiveSource`.
+    **live_options
+        Keywords for :class:`LiveSource` (``reconnect_delay``,
+        ``reconnect_max_delay``, ``reconnect_attempts``, ``open_timeout``,
+        ``read_timeout``); refused for other sources.
 
     Returns
     -------
@@ -527,8 +962,12 @@ def open_source(source: Any, *, fps: float | None = None) -> FrameSource:
     FileNotFoundError
         The path does not exist, or a glob pattern matches nothing.
     ValueError
-        A folder without images, a file that cannot be opened as a video, or
-        (while iterating) an image that cannot be read.
+        A folder without images, an empty file, a file that cannot be opened
+        as a video, a camera that cannot be opened, or (while iterating) an
+        image that cannot be read.
+    ConnectionError
+        A stream URL that cannot be opened; while iterating, a
+        :class:`StreamLostError` when a lost stream cannot be re-opened.
 
     Examples
     --------
@@ -542,7 +981,30 @@ def open_source(source: Any, *, fps: float | None = None) -> FrameSource:
     Traceback (most recent call last):
     ...
     FileNotFoundError: no such file or folder: no/such/clip.mkv
+
+    Cameras and streams (not run here): the first camera, giving up after
+    about 3 s without frames; an MJPEG stream over HTTP; an HTTP video file
+    read frame by frame:
+
+    >>> camera = open_source(0, reconnect_attempts=3)  # doctest: +SKIP
+    >>> stream = open_source("http://127.0.0.1:8080/stream.mjpg")  # doctest: +SKIP
+    >>> clip = open_source("https://example.org/clip.mp4", live=False)  # doctest: +SKIP
     """
+    if live is not None and not isinstance(live, bool):
+        raise ValueError(f"live must be True, False or None, got {live!r}")
+    camera = _camera_index(source)
+    if isinstance(source, (str, os.PathLike)) and live is not False and (
+            live or camera is not None or _is_live_url(os.fspath(source))):
+        return LiveSource(camera if camera is not None else os.fspath(source), **live_options)
+    if camera is not None and not isinstance(source, str):
+        if live is False:
+            raise ValueError(f"camera {camera} is a live source; live=False is for URLs")
+        return LiveSource(camera, **live_options)
+    if live_options:
+        raise TypeError(f"{', '.join(sorted(live_options))}: options of live sources (a camera "
+                        f"or a stream URL), not of {type(source).__name__} sources")
+    if live:
+        raise ValueError(f"live=True needs a camera index or a URL, got a {type(source).__name__}")
     if isinstance(source, FrameSource):
         return source
     if isinstance(source, np.ndarray):
@@ -571,8 +1033,9 @@ def open_source(source: Any, *, fps: float | None = None) -> FrameSource:
         raise TypeError("pass a path as str or os.PathLike, not bytes")
     if isinstance(source, Iterable):
         return IterableSource(source, fps=fps)
-    raise TypeError(f"cannot read frames from a {type(source).__name__}; expected a path, "
-                    "a folder, a glob pattern, an ndarray or an iterable of frames")
+    raise TypeError(f"cannot read frames from a {type(source).__name__}; expected a camera "
+                    "index, a URL, a path, a folder, a glob pattern, an ndarray or an iterable "
+                    "of frames")
 
 
 # ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numbers
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,9 @@ from bgmix.postprocess import Postprocess, clean_mask
 
 __all__ = ["FrameResult", "ProcessStats", "Processing", "process"]
 
+LATENCY_WINDOW = 1000
+"""Number of recent frames the latency median and 95th percentile are taken over."""
+
 
 @dataclass(frozen=True, eq=False)
 class FrameResult:
@@ -43,7 +47,9 @@ class FrameResult:
         0-based position of the frame in the stream.
     timestamp : float
         Seconds from the start of processing to the moment the frame was
-        read (``time.monotonic`` clock).
+        read (``time.monotonic`` clock); for a live source, to the moment
+        its reader grabbed it from the camera (negative for a frame grabbed
+        before processing started).
     frame : numpy.ndarray
         The frame as the source gave it.
     mask : numpy.ndarray
@@ -57,7 +63,8 @@ class FrameResult:
     blobs : Blobs or None
         Connected components of ``mask`` (None when blobs were not asked for).
     latency_s : float
-        Seconds from the frame being read to this result being ready.
+        Seconds from the frame being read (grabbed from the camera, for a
+        live source) to this result being ready.
     """
 
     index: int
@@ -77,18 +84,26 @@ class ProcessStats:
     Attributes
     ----------
     frames_read : int
-        Frames taken from the source.
+        Frames taken from the source; for a live source, every frame its
+        reader grabbed (so ``frames_read = frames_processed + frames_dropped``,
+        plus one while a grabbed frame waits to be taken).
     frames_processed : int
         Frames for which a result was yielded.
     frames_dropped : int
-        Frames the source skipped to keep up (always 0 for files, arrays
-        and folders, which never drop).
+        Frames a live source skipped because processing was slower than the
+        camera (always 0 for files, arrays and folders, which never drop).
+    reconnects : int
+        Times a live source re-opened its lost stream.
     fps : float
         Frames processed per second of wall time since processing started
         (0.0 before the first result).
     mean_latency_s, max_latency_s : float
         Mean and largest :attr:`FrameResult.latency_s` (0.0 before the
         first result).
+    median_latency_s, p95_latency_s : float
+        Median and 95th percentile of :attr:`FrameResult.latency_s` over the
+        last :data:`LATENCY_WINDOW` frames (0.0 before the first result). For
+        a live source this is capture-to-mask time.
     elapsed_s : float
         Wall time from the start of processing to the last result.
     """
@@ -100,6 +115,9 @@ class ProcessStats:
     mean_latency_s: float = 0.0
     max_latency_s: float = 0.0
     elapsed_s: float = 0.0
+    reconnects: int = 0
+    median_latency_s: float = 0.0
+    p95_latency_s: float = 0.0
 
 
 class Processing(Iterator[FrameResult]):
@@ -123,7 +141,9 @@ class Processing(Iterator[FrameResult]):
 
     def __init__(self, source: FrameSource, model: BackgroundMixture, *,
                  postprocess: Postprocess | None, probability: bool, blobs: bool,
-                 min_area: int, learning_rate: float | None, max_frames: int | None) -> None:
+                 min_area: int, learning_rate: float | None, max_frames: int | None,
+                 bootstrap: int | None = None, bootstrap_source: FrameSource | None = None,
+                 bootstrap_options: dict[str, Any] | None = None) -> None:
         self.source = source
         self.model = model
         self._postprocess = postprocess
@@ -139,21 +159,38 @@ class Processing(Iterator[FrameResult]):
         self._frames_processed = 0
         self._latency_sum = 0.0
         self._latency_max = 0.0
+        self._recent_latencies: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._last_done = self._start
+        self._first_layout: tuple[tuple[int, int], int, np.dtype] | None = None
+        self._bootstrap = bootstrap
+        self._bootstrap_source = bootstrap_source
+        self._bootstrap_options = dict(bootstrap_options or {})
+        # Frames read for the bootstrap fit, still to be classified: (index, frame, t_read).
+        self._pending: deque[tuple[int, np.ndarray, float]] = deque()
 
     # ------------------------------------------------------------------ stats
     @property
     def stats(self) -> ProcessStats:
         processed = self._frames_processed
         elapsed = self._last_done - self._start
+        # A live source counts what its reader grabbed, dropped frames included.
+        grabbed = getattr(self.source, "frames_read", None)
+        if recent := list(self._recent_latencies):
+            median, p95 = (float(v) for v in np.percentile(recent, [50, 95]))
+        else:
+            median = p95 = 0.0
         return ProcessStats(
-            frames_read=self._frames_read,
+            frames_read=max(self._frames_read, int(grabbed)) if grabbed is not None
+            else self._frames_read,
             frames_processed=processed,
             frames_dropped=int(getattr(self.source, "frames_dropped", 0) or 0),
             fps=processed / elapsed if processed and elapsed > 0 else 0.0,
             mean_latency_s=self._latency_sum / processed if processed else 0.0,
             max_latency_s=self._latency_max,
             elapsed_s=elapsed if processed else 0.0,
+            reconnects=int(getattr(self.source, "reconnects", 0) or 0),
+            median_latency_s=median,
+            p95_latency_s=p95,
         )
 
     # -------------------------------------------------------------- iteration
@@ -163,23 +200,89 @@ class Processing(Iterator[FrameResult]):
     def __next__(self) -> FrameResult:
         if self._closed:
             raise StopIteration
-        if self._max_frames is not None and self._frames_read >= self._max_frames:
-            self.close()
-            raise StopIteration
         try:
-            frame = next(self.source)
-        except BaseException:  # the end of the stream, or a read error
+            if self._bootstrap is not None:
+                self._run_bootstrap()
+            if self._pending:
+                index, frame, t_read = self._pending.popleft()
+            else:
+                index, frame, t_read = self._read()
+            return self._process(index, frame, t_read)
+        except StopIteration:
             self.close()
             raise
+        except BaseException:  # a read error, a bad frame, an interruption
+            self.close()
+            raise
+
+    def _read(self) -> tuple[int, np.ndarray, float]:
+        """The next frame of the source, checked, with its index and read time."""
+        if self._max_frames is not None and self._frames_read >= self._max_frames:
+            raise StopIteration
+        frame = next(self.source)
         t_read = time.monotonic()
+        captured = getattr(self.source, "capture_time", None)
+        if captured is not None:  # a live source: latency counts from the camera
+            t_read = min(t_read, float(captured))
         index = self._frames_read
         self._frames_read += 1
+        self._check_layout(index, frame)
+        return index, frame, t_read
+
+    def _run_bootstrap(self) -> None:
+        """Fit the model by EM on the bootstrap frames, once, before the first mask.
+
+        From the source itself, the first ``bootstrap`` frames are kept and
+        then classified in order after the fit; from a separate clip, its
+        first ``bootstrap`` frames are read and that clip is closed.
+        """
+        count, self._bootstrap = self._bootstrap, None
+        assert count is not None
+        if self._bootstrap_source is None:
+            while len(self._pending) < count:
+                try:
+                    self._pending.append(self._read())
+                except StopIteration:
+                    break
+            frames = [frame for _, frame, _ in self._pending]
+            where = f"{self.source.name}: the first {count} frames"
+        else:
+            with self._bootstrap_source as clip:
+                frames = [frame for _, frame in zip(range(count), clip)]
+            where = f"{self._bootstrap_source.name}: the first {count} frames"
+        if len(frames) < 2:
+            raise ValueError(f"{where} give {len(frames)} frame(s) to bootstrap from; "
+                             "the EM fit needs at least 2")
         try:
-            result = self._process(index, frame, t_read)
-        except BaseException:
-            self.close()
-            raise
-        return result
+            self.model.fit(frames, **self._bootstrap_options)
+        except ValueError as exc:
+            raise ValueError(f"bootstrap from {where}: {exc}") from exc
+
+    def _where(self, index: int) -> str:
+        return f"{self.source.name}: frame {index}"
+
+    def _check_layout(self, index: int, frame: Any) -> None:
+        """Refuse a frame whose size, dtype or channel count differs from the first's.
+
+        The one place that checks a stream stays the same, whatever the
+        source; ``learning_rate >= 1`` re-initialises the model every frame,
+        so it allows changes.
+        """
+        if not isinstance(frame, np.ndarray) or frame.ndim not in (2, 3):
+            shape = getattr(frame, "shape", None)
+            raise ValueError(f"{self._where(index)} is a {type(frame).__name__}"
+                             + (f" of shape {tuple(shape)}" if shape is not None else "")
+                             + "; expected an (H, W) or (H, W, C) numpy array")
+        layout = (frame.shape[:2], 1 if frame.ndim == 2 else frame.shape[2], frame.dtype)
+        if self._first_layout is None:
+            self._first_layout = layout
+            return
+        if layout == self._first_layout or (
+                self._learning_rate is not None and self._learning_rate >= 1):
+            return
+        raise ValueError(f"{self._where(index)} is {_describe(layout)} but the stream started "
+                         f"with {_describe(self._first_layout)}; every frame must have the "
+                         "same size, dtype and channel count")
 
     def _process(self, index: int, frame: np.ndarray, t_read: float) -> FrameResult:
         probability = None
@@ -188,7 +291,10 @@ class Processing(Iterator[FrameResult]):
             if self._probability is None or self._probability.shape != shape:
                 self._probability = np.empty(shape, np.float32)
             probability = self._probability
-        raw_mask = self.model.apply(frame, self._learning_rate, probability=probability)
+        try:
+            raw_mask = self.model.apply(frame, self._learning_rate, probability=probability)
+        except ValueError as exc:  # say which frame of which source the model refused
+            raise ValueError(f"{self._where(index)}: {exc}") from exc
         if self._postprocess is not None:
             mask = clean_mask(raw_mask, self._postprocess)
         else:
@@ -199,6 +305,7 @@ class Processing(Iterator[FrameResult]):
         self._frames_processed += 1
         self._latency_sum += latency
         self._latency_max = max(self._latency_max, latency)
+        self._recent_latencies.append(latency)
         self._last_done = done
         return FrameResult(index=index, timestamp=t_read - self._start, frame=frame, mask=mask,
                            raw_mask=raw_mask, probability=probability, blobs=found,
@@ -213,7 +320,10 @@ class Processing(Iterator[FrameResult]):
         """Stop processing and close the source (idempotent)."""
         if not self._closed:
             self._closed = True
+            self._pending.clear()
             self.source.close()
+            if self._bootstrap_source is not None:
+                self._bootstrap_source.close()
 
     def __enter__(self) -> Processing:
         return self
@@ -223,6 +333,11 @@ class Processing(Iterator[FrameResult]):
 
     def __repr__(self) -> str:
         return f"Processing(source={self.source!r}, closed={self._closed}, stats={self.stats!r})"
+
+
+def _describe(layout: tuple[tuple[int, int], int, np.dtype]) -> str:
+    (height, width), channels, dtype = layout
+    return f"{width}x{height} {dtype} with {channels} channel{'s' if channels != 1 else ''}"
 
 
 def _check_count(name: str, value: Any, *, allow_none: bool) -> int | None:
@@ -237,7 +352,9 @@ def _check_count(name: str, value: Any, *, allow_none: bool) -> int | None:
 def process(source: Any, model: BackgroundMixture | None = None, *,
             postprocess: Postprocess | None = None, probability: bool = False,
             blobs: bool = True, min_area: int = 0, learning_rate: float | None = None,
-            max_frames: int | None = None) -> Processing:
+            max_frames: int | None = None, bootstrap: int | None = None,
+            bootstrap_source: Any = None,
+            bootstrap_options: dict[str, Any] | None = None) -> Processing:
     """Run background subtraction over a source, one :class:`FrameResult` per frame.
 
     Parameters
@@ -264,6 +381,20 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
         Passed to :meth:`BackgroundMixture.apply` for every frame.
     max_frames : int, optional
         Stop (and close the source) after this many frames.
+    bootstrap : int, optional
+        Before the first mask, fit the model by EM
+        (:meth:`BackgroundMixture.fit`) on N frames, then classify online as
+        usual. Without ``bootstrap_source``, the first N frames of ``source``
+        are held (in memory: N frames), fitted, and then classified and
+        yielded like every other frame, so the first results wait for N
+        frames and the fit. N >= 2.
+    bootstrap_source : optional
+        Fit on the first N frames of this instead (anything ``source``
+        takes: a clip of the empty scene, say); frames of the same size,
+        dtype and channel count as ``source``'s.
+    bootstrap_options : dict, optional
+        Keywords for :meth:`BackgroundMixture.fit` (``n_components="bic"``,
+        ``n_init``, ``max_iter``, ``tol``, ``init``, ``random_state``).
 
     Returns
     -------
@@ -310,7 +441,25 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
     elif not isinstance(model, BackgroundMixture):
         raise ValueError(f"model must be a BackgroundMixture or None, got {type(model).__name__}")
     BackgroundMixture._check_learning_rate(learning_rate)
+    if bootstrap is not None:
+        bootstrap = _check_count("bootstrap", bootstrap, allow_none=False)
+        if bootstrap < 2:  # type: ignore[operator]
+            raise ValueError(f"bootstrap must be an integer >= 2 (frames to fit), got {bootstrap}")
+    elif bootstrap_source is not None or bootstrap_options:
+        raise ValueError("bootstrap_source and bootstrap_options need bootstrap=N")
+    if bootstrap_options is not None and not isinstance(bootstrap_options, dict):
+        raise ValueError("bootstrap_options must be a dict of BackgroundMixture.fit keywords, "
+                         f"got {type(bootstrap_options).__name__}")
     frames = source if isinstance(source, FrameSource) else open_source(source)
+    clip = None
+    if bootstrap_source is not None:
+        try:
+            clip = (bootstrap_source if isinstance(bootstrap_source, FrameSource)
+                    else open_source(bootstrap_source, live=False))
+        except BaseException:
+            frames.close()
+            raise
     return Processing(frames, model, postprocess=postprocess, probability=bool(probability),
                       blobs=bool(blobs), min_area=int(min_area), learning_rate=learning_rate,
-                      max_frames=max_frames)
+                      max_frames=max_frames, bootstrap=bootstrap, bootstrap_source=clip,
+                      bootstrap_options=bootstrap_options)

@@ -169,11 +169,11 @@ def test_bad_arguments(scene, kwargs) -> None:
         process(scene.frames, **kwargs)
 
 
-def test_model_error_closes_the_source() -> None:
-    frames = [np.zeros((8, 8, 3), np.uint8), np.zeros((9, 8, 3), np.uint8)]
-    results = process(frames)
-    next(results)
-    with pytest.raises(ValueError, match="initialised"):
+def test_model_error_names_the_frame_and_closes_the_source() -> None:
+    model = BackgroundMixture()
+    model.apply(np.zeros((9, 8, 3), np.uint8))  # a model that learned another size
+    results = process([np.zeros((8, 8, 3), np.uint8)], model)
+    with pytest.raises(ValueError, match=r"^<iterable>: frame 0: .*initialised"):
         next(results)
     assert results.source.closed
 
@@ -221,3 +221,67 @@ def test_video_file_max_frames_stops_reader(scene, tmp_path: Path) -> None:
     thread = results.source._reader.thread
     assert len(list(results)) == 3
     assert results.source.closed and not thread.is_alive()
+
+
+# ------------------------------------------------------------------- bootstrap
+FIT = {"random_state": 0, "max_iter": 20}
+
+
+def test_bootstrap_from_the_first_frames_fits_then_classifies_every_frame(scene) -> None:
+    with process(ArraySource(scene.frames), bootstrap=10, bootstrap_options=FIT,
+                 blobs=False) as results:
+        out = list(results)
+        model = results.model
+    assert [r.index for r in out] == list(range(N))
+    # The same as fitting by hand, then applying every frame from the first.
+    expected = BackgroundMixture().fit(scene.frames[:10], **FIT)
+    for r, frame in zip(out, scene.frames):
+        np.testing.assert_array_equal(r.mask, expected.apply(frame))
+    assert model.n_frames_seen_ == expected.n_frames_seen_ == 10 + N
+    np.testing.assert_array_equal(model.means_, expected.means_)
+
+
+def test_bootstrap_from_a_separate_clip_detects_objects_from_the_first_frame() -> None:
+    empty = make_scene("baseline", height=48, width=64, n_frames=31, seed=1, warmup=30)
+    busy = make_scene("baseline", height=48, width=64, n_frames=30, seed=1, warmup=0)
+    frames, object_pixels = busy.frames[25:], busy.ground_truth[25] == 255
+    assert object_pixels.sum() > 100, "the clip must start with an object in view"
+    cold = next(iter(process(ArraySource(frames), blobs=False)))
+    with process(ArraySource(frames), bootstrap=30, bootstrap_source=empty.frames[:30],
+                 bootstrap_options=FIT, blobs=False) as results:
+        warm = next(results)
+    # A cold model has nothing to compare the first frame with (as OpenCV's MOG2).
+    assert not (cold.mask == 255).any()
+    assert (warm.mask[object_pixels] == 255).mean() > 0.8
+    assert (warm.mask[~object_pixels] == 0).mean() > 0.99
+    assert results.source.closed and results.closed
+
+
+def test_bootstrap_stops_at_max_frames(scene) -> None:
+    results = process(ArraySource(scene.frames), bootstrap=20, max_frames=5,
+                      bootstrap_options=FIT, blobs=False)
+    assert [r.index for r in results] == [0, 1, 2, 3, 4]
+    assert results.model.n_frames_seen_ == 5 + 5
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"bootstrap": 1}, "bootstrap must be an integer >= 2"),
+    ({"bootstrap": "ten"}, "bootstrap must be an integer"),
+    ({"bootstrap_options": {"n_init": 2}}, "need bootstrap=N"),
+    ({"bootstrap": 5, "bootstrap_options": [1]}, "bootstrap_options must be a dict"),
+])
+def test_bootstrap_bad_arguments(scene, kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        process(ArraySource(scene.frames), **kwargs)
+
+
+def test_bootstrap_with_one_frame_names_the_source() -> None:
+    frames = np.zeros((1, 8, 8, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"the first 5 frames give 1 frame\(s\) to bootstrap"):
+        next(iter(process(ArraySource(frames, name="tiny"), bootstrap=5)))
+
+
+def test_bootstrap_fit_error_names_the_bootstrap_clip(scene) -> None:
+    with pytest.raises(ValueError, match=r"bootstrap from .*n_init"):
+        next(iter(process(ArraySource(scene.frames), bootstrap=5,
+                          bootstrap_options={"n_init": 0})))
