@@ -11,12 +11,14 @@ signature and docstring, so new parameters appear without touching this file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 import math
 import os
 import platform
 import re
+import signal
 import sys
 import time
 import types
@@ -30,21 +32,76 @@ import numpy as np
 import bgmix
 from bgmix.model import BackgroundMixture
 
-__all__ = ["main", "build_parser", "default_source", "model_options"]
+__all__ = ["main", "build_parser", "default_source", "display_available", "model_options",
+           "read_config"]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT; SIGTERM gives 143
 
 _EXAMPLES = """\
 Examples:
   bgmix run                                   # bundled sample clip -> bgmix-out/sample/masks.mkv
   bgmix run traffic.mp4 -o out/ --history 200 --var-threshold 25
+  bgmix run traffic.mp4 --mot --jsonl --overlay        # out: det.txt, blobs.jsonl, overlay.mkv
+  bgmix run traffic.mp4 --masks m.mkv --overlay view.mp4 --median 5 --min-area 30
   bgmix run cdnet/baseline/highway/input --format png   # -> bgmix-out/highway/masks/bin000001.png ...
   bgmix run "frames/*.jpg" --max-frames 100 --no-detect-shadows
+  bgmix run http://camera.local/stream.mjpg --jsonl live.jsonl --preview
+  bgmix run clip.mp4 --config settings.toml --history 300   # flags override the file
+  bgmix batch "videos/*.mp4" --out results/ --jobs 2 --mot  # one folder per video
   bgmix eval cdnet/baseline/highway --compare mog2,knn+median   # CDnet F-measure, side by side
   bgmix info                                  # versions, threading layer, Numba cache
+
+Exit status: 0 done; 1 a runtime failure (an output cannot be written: disk full, no
+permission; a batch video failed); 2 bad arguments or input (missing file, not a video,
+parameter out of range); 130 stopped by Ctrl-C (SIGINT), 143 by SIGTERM: outputs are closed
+and keep every frame written so far.
+"""
+
+_RUN_EXAMPLES = """\
+Examples:
+  bgmix run                                   # bundled sample clip -> bgmix-out/sample/masks.mkv
+  bgmix run traffic.mp4 -o out/               # out/masks.mkv (FFV1, lossless)
+  bgmix run traffic.mp4 -o out/ --mot --jsonl --csv --overlay --background
+                      # out/det.txt blobs.jsonl blobs.csv overlay.mkv background.mkv (no masks)
+  bgmix run traffic.mp4 --masks masks/ --overlay view.avi   # PNG masks bin000001.png ...
+  bgmix run traffic.mp4 --preset mog2 --median 5 --open 3 --min-area 40 --shadows fold --mot
+  bgmix run traffic.mp4 --config settings.toml --var-threshold 30
+  bgmix run rtsp://10.0.0.5/stream --jsonl live.jsonl --preview   # live stats, a window
+
+Put SOURCE before output flags: an output flag without a value takes the default name in
+OUTDIR, and a value right after it is taken as its path.
+
+settings.toml (keys: model parameter names and the long options, with _ for -):
+  history = 300
+  var_threshold = 25.0
+  detect_shadows = false
+  median = 5
+  mot = "out/det.txt"      # or true for OUTDIR/det.txt
+Flags given on the command line override the file; the file overrides --preset.
+
+Exit status: 0 done; 1 an output cannot be written (disk full, permission); 2 bad
+arguments or input; 130 Ctrl-C (SIGINT), 143 SIGTERM, with every output closed and
+keeping the frames written so far.
+"""
+
+_BATCH_EXAMPLES = """\
+Examples:
+  bgmix batch videos/ --out results/                    # every video in the folder
+  bgmix batch "cams/**/*.mp4" extra.avi --out results/ --jobs 2 --mot --jsonl
+  bgmix batch "cdnet/*/*/input" --out masks/ --format png   # image folders, CDnet naming
+  bgmix batch videos/ --out results/ --force            # redo videos already done
+  bgmix batch videos/ --out results/ --scheduler dask --dask-address tcp://10.0.0.2:8786
+
+Each video gets results/<name>/ (the file stem; -2, -3 ... when stems repeat) with its
+outputs (names inside that folder; masks.mkv when none is asked for) and done.json, written
+last. Videos whose folder holds done.json are skipped, so a batch that was stopped (Ctrl-C,
+SIGTERM) or failed part-way does only the rest when started again. A bad file is reported
+and the others go on. At the end: a table (video, frames, fps, status) and
+results/summary.json. Exit status: 0 all done or skipped, 1 any failed, 2 bad arguments,
+130/143 stopped by SIGINT/SIGTERM (finished videos keep their done.json).
 """
 
 _EVAL_USAGE = """\
@@ -205,6 +262,16 @@ def _model_params(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # parser
 # ---------------------------------------------------------------------------
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -213,6 +280,186 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+# Matroska by default: a killed run (SIGKILL, power loss) leaves a readable
+# .part.mkv up to the last flushed block, where an MP4 without its index is lost.
+DEFAULT_OUTPUT_NAMES = {"masks": "masks.mkv", "overlay": "overlay.mkv",
+                        "background": "background.mkv", "mot": "det.txt",
+                        "jsonl": "blobs.jsonl", "csv": "blobs.csv"}
+"""Names of the outputs asked for without a path (inside OUTDIR, or each batch video's folder)."""
+
+_OUTPUT_SUFFIXES = {"mot": (".txt",), "jsonl": (".jsonl", ".ndjson"), "csv": (".csv",),
+                    "overlay": (".mp4", ".avi", ".mkv"), "background": (".mp4", ".avi", ".mkv")}
+
+_OUTPUT_HELP = {
+    "masks": "masks: PATH.mkv (FFV1, lossless) or a folder of PNGs bin000001.png ...",
+    "overlay": "frames with the mask tinted (foreground red, shadow blue) and blob boxes: "
+               ".mp4, .avi or .mkv",
+    "background": "the model's background image: .mp4, .avi or .mkv (see --background-every)",
+    "mot": "MOT Challenge det.txt: frame,-1,left,top,width,height,conf,-1,-1,-1 (1-based)",
+    "jsonl": "JSON lines, one object per frame with its boxes, areas, centroids, confidences",
+    "csv": "CSV, one row per blob",
+}
+
+
+def _add_output_options(parser: argparse.ArgumentParser, *, batch: bool) -> None:
+    where = "in each video's folder" if batch else "in OUTDIR"
+    metavar = "NAME" if batch else "PATH"
+    group = parser.add_argument_group(
+        "outputs", "without a value, an output gets its default name " + where)
+    for name, default in DEFAULT_OUTPUT_NAMES.items():
+        if name == "masks":
+            shown = "masks.mkv, or masks/ with --format png"
+        else:
+            shown = default
+        group.add_argument(f"--{name}", nargs="?", const=True, default=None, metavar=metavar,
+                           help=f"{_OUTPUT_HELP[name]} (default name: {shown})".replace("%", "%%"))
+    group.add_argument("--background-every", type=_positive_int, metavar="N",
+                       help="write the background image every N frames (default: 1)")
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", metavar="NAME",
+                        help="start from a named parameter set (bgmix.presets; model options "
+                             "and --config override it)")
+    parser.add_argument("--config", type=Path, metavar="FILE.toml",
+                        help="read options from a TOML file: keys are model parameter names "
+                             "and long options with _ for - (command-line flags win)")
+    parser.add_argument("--bootstrap", type=_positive_int, metavar="N",
+                        help="fit the model by batch EM on the first N frames (N >= 2), then "
+                             "classify every frame online (the first masks wait for the fit)")
+    parser.add_argument("--bootstrap-from", metavar="CLIP",
+                        help="with --bootstrap N: fit on the first N frames of CLIP (the empty "
+                             "scene) instead")
+    parser.add_argument("--debug", action="store_true", default=None,
+                        help="show the Python traceback of an unexpected error")
+    clean = parser.add_argument_group(
+        "mask clean-up", "applied to every mask before outputs and blobs (bgmix.postprocess)")
+    clean.add_argument("--median", type=_count, metavar="K",
+                       help="median filter of odd size K (0 = off)")
+    clean.add_argument("--open", type=_count, metavar="K", dest="opening",
+                       help="morphological opening, elliptical K x K (removes specks)")
+    clean.add_argument("--close", type=_count, metavar="K", dest="closing",
+                       help="morphological closing, elliptical K x K (bridges gaps)")
+    clean.add_argument("--fill-holes", action=argparse.BooleanOptionalAction, default=None,
+                       help="fill background enclosed by foreground")
+    clean.add_argument("--min-area", type=_count, metavar="N",
+                       help="remove foreground components (and blobs) smaller than N pixels")
+    clean.add_argument("--shadows", choices=("keep", "fold"),
+                       help="keep shadows as 127, or fold them into background (0)")
+    _add_model_options(parser)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+# ---------------------------------------------------------------------------
+# --config FILE.toml
+# ---------------------------------------------------------------------------
+def _config_key(action: argparse.Action) -> str | None:
+    longs = [o for o in action.option_strings if o.startswith("--") and not o.startswith("--no-")]
+    return longs[0][2:].replace("-", "_") if longs else None
+
+
+def _config_value(action: argparse.Action, key: str, value: Any, where: str) -> Any:
+    def bad(expected: str) -> ValueError:
+        return ValueError(f"{where}: {key} must be {expected}, got {value!r}")
+
+    if isinstance(value, (dict, list)):
+        raise bad("a single value")
+    if action.nargs == "?" and action.const is True:  # an output
+        if value is True or (isinstance(value, str) and value):
+            return value
+        if value is False:
+            return None
+        raise bad("a path or true")
+    if action.nargs == 0 or isinstance(action, argparse.BooleanOptionalAction):
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if isinstance(value, bool):
+        raise bad("a number or a string" if action.type is not None else "a string")
+    converted: Any = value
+    if action.type is not None:
+        try:
+            converted = action.type(str(value))
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            raise ValueError(f"{where}: {key}: {exc}") from None
+    if action.choices is not None and converted not in action.choices:
+        raise bad("one of " + ", ".join(map(str, action.choices)))
+    return converted
+
+
+def read_config(path: str | os.PathLike[str], parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """Options from a TOML file, as ``{argparse dest: value}`` for ``parser``.
+
+    Keys are the long options of ``parser`` with ``_`` for ``-``
+    (``var_threshold``, ``max_frames``, ``mot``, ``fill_holes``); booleans
+    are ``true``/``false``; an output is a path or ``true`` for its default
+    name. An unknown key or a bad value raises a ValueError naming the key
+    and the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> config = Path(tempfile.mkdtemp()) / "settings.toml"
+    >>> _ = config.write_text("history = 300\\nmot = true\\ndetect_shadows = false\\n")
+    >>> run = _subparser(build_parser(), "run")
+    >>> sorted(read_config(config, run).items())
+    [('mot', True), ('param:detect_shadows', False), ('param:history', 300)]
+    >>> _ = config.write_text("histroy = 300\\n")
+    >>> read_config(config, run)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...settings.toml: unknown key 'histroy' (known keys: ...)
+    """
+    import tomllib
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as file:
+            document = tomllib.load(file)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    actions = {}
+    for action in parser._actions:
+        key = _config_key(action)
+        if key is not None and key not in {"help", "config", "version"}:
+            actions[key] = action
+    values: dict[str, Any] = {}
+    for key, value in document.items():
+        action = actions.get(key)
+        if action is None:
+            raise ValueError(f"{path}: unknown key {key!r} (known keys: "
+                             f"{', '.join(sorted(actions))})")
+        values[action.dest] = _config_value(action, key, value, str(path))
+    return values
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]
+    raise KeyError(name)  # pragma: no cover
+
+
+def _apply_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Fill options not given on the command line from ``--config``."""
+    if getattr(args, "config", None) is None:
+        return
+    for dest, value in read_config(args.config, parser).items():
+        if getattr(args, dest, None) is None:
+            setattr(args, dest, value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -233,26 +480,80 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = commands.add_parser(
-        "run", formatter_class=formatter, epilog=_EXAMPLES,
-        help="write foreground masks of a video, image folder or glob pattern",
+        "run", formatter_class=formatter, epilog=_RUN_EXAMPLES,
+        help="masks, overlay, background and detections of a video, stream, folder or glob",
         description=(
-            "Run the background model over SOURCE and write its masks (0 background, "
-            "127 shadow, 255 foreground)\nas a lossless FFV1 video (OUTDIR/masks.mkv) or "
-            "CDnet-named PNGs (OUTDIR/masks/bin000001.png ...).\nCtrl-C stops early and "
-            "keeps the masks written so far."))
+            "Run the background model over SOURCE and write what is asked for: masks (0 "
+            "background, 127 shadow,\n255 foreground) as a lossless FFV1 video or CDnet-named "
+            "PNGs, an overlay video, a background\nvideo, MOT det.txt, JSON lines, CSV. With no "
+            "output option: OUTDIR/masks.mkv.\nEvery output is written under a temporary name "
+            "and renamed when complete; Ctrl-C or SIGTERM stops\nearly and keeps every frame "
+            "written so far."))
     run.add_argument("source", nargs="?", metavar="SOURCE",
-                     help="video file, image folder (e.g. a CDnet input/ folder) or quoted glob "
-                          "pattern; default: the bundled sample clip videos/sample.mkv")
+                     help="video file, stream URL (rtsp://, http://), image folder (e.g. a CDnet "
+                          "input/ folder) or quoted glob pattern; default: the bundled sample "
+                          "clip videos/sample.mkv")
     run.add_argument("-o", "--output", metavar="OUTDIR", type=Path,
-                     help="output folder (default: ./bgmix-out/<source name>/)")
-    run.add_argument("--format", choices=("mkv", "png"), default="mkv",
-                     help="masks.mkv (FFV1, lossless) or masks/bin%%06d.png (default: mkv)")
+                     help="folder for outputs given without a path (default: "
+                          "./bgmix-out/<source name>/)")
+    run.add_argument("--format", choices=("mkv", "png"),
+                     help="the default masks: OUTDIR/masks.mkv (FFV1, lossless) or "
+                          "OUTDIR/masks/bin%%06d.png (default: mkv)")
+    _add_output_options(run, batch=False)
     run.add_argument("--max-frames", type=_positive_int, metavar="N",
                      help="stop after N frames")
-    run.add_argument("-q", "--quiet", action="store_true",
+    run.add_argument("--preview", action="store_true", default=None,
+                     help="show the overlay in a window (q or Esc stops); without a display it "
+                          "says so once and goes on")
+    run.add_argument("-q", "--quiet", action="store_true", default=None,
                      help="no progress bar and no summary")
-    _add_model_options(run)
+    live = run.add_argument_group(
+        "live sources", "a camera index or a stream URL (rtsp://, http://): newest frame first, "
+        "stale frames dropped, a lost stream reconnected with doubling delays")
+    live.add_argument("--reconnect-attempts", type=_count, metavar="N",
+                      help="give up after N failed reconnections in a row (default: 10)")
+    live.add_argument("--reconnect-delay", type=_positive_float, metavar="S",
+                      help="first wait before reconnecting, doubled up to 8 s (default: 0.5)")
+    live.add_argument("--read-timeout", type=_positive_float, metavar="S",
+                      help="a stream silent this long is lost (default: 5)")
+    live.add_argument("--no-live", action="store_true", default=None,
+                      help="read a URL as a file: every frame in order, no dropping")
+    _add_common_options(run)
     run.set_defaults(func=_cmd_run)
+
+    batch = commands.add_parser(
+        "batch", formatter_class=formatter, epilog=_BATCH_EXAMPLES,
+        usage="bgmix batch PATHS_OR_GLOBS... --out DIR [--jobs N] [--force] "
+              "[--scheduler process|dask] [outputs] [options]",
+        help="many videos, one output folder each, in parallel; skips videos already done",
+        description=(
+            "Run `bgmix run` on every video of PATHS_OR_GLOBS (files, folders of videos, image "
+            "folders, quoted\nglob patterns with **), each into DIR/<name>/, in worker "
+            "processes."))
+    batch.add_argument("inputs", nargs="+", metavar="PATHS_OR_GLOBS",
+                       help="video files, folders (their videos, or one image sequence) or "
+                            "quoted glob patterns")
+    batch.add_argument("--out", type=Path, metavar="DIR", default=None,
+                       help="batch folder (required): DIR/<name>/ per video, DIR/summary.json")
+    batch.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
+                       help="videos at a time, each in its own process (default: 1); each "
+                            "model gets cpus/N kernel threads unless --n-threads is given")
+    batch.add_argument("--force", action="store_true", default=None,
+                       help="redo videos that are already done")
+    batch.add_argument("--scheduler", choices=("process", "dask"),
+                       help="local worker processes (default) or Dask (dask.distributed: a "
+                            "local cluster of --jobs worker processes, or --dask-address)")
+    batch.add_argument("--dask-address", metavar="ADDR",
+                       help="a running Dask scheduler, e.g. tcp://10.0.0.2:8786")
+    batch.add_argument("--format", choices=("mkv", "png"),
+                       help="the default masks: masks.mkv or masks/bin%%06d.png (default: mkv)")
+    _add_output_options(batch, batch=True)
+    batch.add_argument("--max-frames", type=_positive_int, metavar="N",
+                       help="stop each video after N frames")
+    batch.add_argument("-q", "--quiet", action="store_true", default=None,
+                       help="no progress bar and no table")
+    _add_common_options(batch)
+    batch.set_defaults(func=_cmd_batch)
 
     evaluate = commands.add_parser(
         "eval", formatter_class=formatter, epilog=_EVAL_EXAMPLES, usage=_EVAL_USAGE,
@@ -282,6 +583,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser(
         "info", help="versions, Numba threading layer and cache, CPU count",
+        formatter_class=formatter,
+        epilog="Examples:\n  bgmix info                  # paste this into a bug report\n"
+               "  NUMBA_NUM_THREADS=2 bgmix info   # what a run limited to 2 threads uses",
         description="Print versions of bgmix and its dependencies, the Numba threading "
                     "layer, the Numba cache location and the CPU count.")
     info.set_defaults(func=_cmd_info)
@@ -295,69 +599,323 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name).strip("._") or "source"
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+def display_available() -> tuple[bool, str]:
+    """Whether ``cv2.imshow`` can open a window here, and why not.
 
-    from bgmix.io import open_mask_sink, open_source
+    Linux without ``$DISPLAY`` or ``$WAYLAND_DISPLAY`` has no display; an
+    OpenCV built without a GUI (``opencv-python-headless``) cannot show one
+    either (its ``namedWindow`` raises ``cv2.error``).
 
-    model = BackgroundMixture(**_model_params(args))
-    model._validated()  # bad parameters fail before any file is opened
-    source_arg = args.source if args.source is not None else default_source()
+    Examples
+    --------
+    >>> ok, reason = display_available()
+    >>> isinstance(ok, bool) and isinstance(reason, str)
+    True
+    """
+    import cv2
 
-    with open_source(source_arg) as source:
-        outdir = args.output if args.output is not None else Path("bgmix-out") / _safe_name(source.name)
-        out_path = outdir / ("masks.mkv" if args.format == "mkv" else "masks")
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        return False, "no display ($DISPLAY and $WAYLAND_DISPLAY are unset)"
+    try:
+        cv2.namedWindow("bgmix", cv2.WINDOW_NORMAL)
+    except cv2.error as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cv2.error"
+        return False, f"this OpenCV cannot open a window ({first})"
+    return True, ""
+
+
+def _postprocess(args: argparse.Namespace) -> Any:
+    from bgmix.postprocess import Postprocess
+
+    settings = {"median": args.median, "opening": args.opening, "closing": args.closing,
+                "fill_holes": args.fill_holes, "min_area": args.min_area,
+                "shadows": {"fold": "background"}.get(args.shadows, args.shadows)}
+    given = {k: v for k, v in settings.items() if v is not None}
+    if not given:
+        return None
+    settings = Postprocess(**given)
+    return None if settings.is_identity else settings
+
+
+def _model_settings(args: argparse.Namespace) -> dict[str, Any]:
+    from bgmix.presets import preset_params
+
+    params = preset_params(args.preset) if args.preset is not None else {}
+    params.update(_model_params(args))
+    return params
+
+
+def _output_paths(args: argparse.Namespace, folder: Path | None, *, batch: bool) -> dict[str, str]:
+    """Output name -> path (run: as given, or the default name in ``folder``;
+    batch: a name inside each video's folder)."""
+    fmt = args.format or "mkv"
+    names = dict(DEFAULT_OUTPUT_NAMES, masks="masks.mkv" if fmt == "mkv" else "masks")
+    asked = {name: getattr(args, name) for name in DEFAULT_OUTPUT_NAMES
+             if getattr(args, name) is not None}
+    if not asked:
+        asked = {"masks": True}
+    elif args.format is not None and "masks" not in asked:
+        raise ValueError("--format chooses the default masks; add --masks (or give --masks "
+                         "PATH) to write masks alongside the other outputs")
+    paths = {}
+    for name, value in asked.items():
+        if value is True:
+            value = names[name] if batch or folder is None else str(folder / names[name])
+        elif batch and (Path(value).is_absolute() or ".." in Path(value).parts):
+            raise ValueError(f"--{name} {value}: in a batch, outputs are names inside each "
+                             "video's folder (no absolute path, no '..')")
+        suffix = Path(value).suffix.lower()
+        allowed = _OUTPUT_SUFFIXES.get(name)
+        if allowed is not None and suffix not in allowed:
+            raise ValueError(f"--{name} {value}: the name must end in {' or '.join(allowed)}")
+        if name == "masks" and suffix not in ("", ".mkv"):
+            raise ValueError(f"--masks {value}: a mask video must be .mkv (lossless FFV1); "
+                             "give a name without a suffix for a folder of PNGs")
+        paths[name] = value
+    seen: dict[str, str] = {}
+    for name, value in paths.items():
+        key = os.path.realpath(value)
+        if key in seen:
+            raise ValueError(f"--{seen[key]} and --{name} both write {value}")
+        seen[key] = name
+    return paths
+
+
+def _check_not_source(paths: dict[str, str], source: Any) -> None:
+    """Refuse an output that would replace the source (e.g. ``--overlay clip.mp4``
+    where clip.mp4 was meant as SOURCE)."""
+    if not isinstance(source, (str, os.PathLike)) or not os.path.exists(source):
+        return
+    for name, value in paths.items():
+        if os.path.exists(value) and os.path.samefile(value, source):
+            raise ValueError(f"--{name} {value} is the source itself; put SOURCE first "
+                             f"(bgmix run SOURCE --{name}) or give --{name} a path")
+
+
+def _live_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keywords of :func:`bgmix.io.open_source` from the live-source flags."""
+    options: dict[str, Any] = {}
+    if args.no_live:
+        options["live"] = False
+    for name in ("reconnect_attempts", "reconnect_delay", "read_timeout"):
+        if getattr(args, name) is not None:
+            if args.no_live:
+                raise ValueError(f"--{name.replace('_', '-')} is for live sources; --no-live "
+                                 "reads the URL as a file")
+            options[name] = getattr(args, name)
+    return options
+
+
+def _run_options(args: argparse.Namespace, outputs: dict[str, str]) -> Any:
+    from bgmix.batch import RunOptions
+
+    if args.bootstrap_from is not None and args.bootstrap is None:
+        raise ValueError("--bootstrap-from CLIP needs --bootstrap N (how many of its frames)")
+    if args.bootstrap is not None and args.bootstrap < 2:
+        raise ValueError(f"--bootstrap must be >= 2 (frames to fit), got {args.bootstrap}")
+    params = _model_settings(args)
+    BackgroundMixture(**params)._validated()  # bad parameters fail before any file is opened
+    return RunOptions(model_params=params, postprocess=_postprocess(args),
+                      background_every=args.background_every or 1,
+                      max_frames=args.max_frames, bootstrap=args.bootstrap,
+                      bootstrap_from=args.bootstrap_from, **outputs)
+
+
+class _Progress:
+    """tqdm on stderr (a TTY only): rate and ETA when the frame count is
+    known, live statistics (fps, dropped frames, latency) for streams."""
+
+    def __init__(self, enabled: bool, max_frames: int | None) -> None:
+        self.enabled = enabled
+        self.max_frames = max_frames
+        self.bar: Any = None
+        self.last_stats = 0.0
+
+    def start(self, processing: Any) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        source = processing.source
         total = source.n_frames
-        if args.max_frames is not None:
-            total = args.max_frames if total is None else min(total, args.max_frames)
-        sink = open_mask_sink(out_path, kind=args.format, fps=source.fps)
-        show_progress = not args.quiet and sys.stderr.isatty()
-        progress = tqdm(total=total, unit="frame", desc=source.name, disable=not show_progress,
+        if self.max_frames is not None:
+            total = self.max_frames if total is None else min(total, self.max_frames)
+        self.live = total is None
+        self.bar = tqdm(total=total, unit="frame", desc=str(source.name)[:40],
                         dynamic_ncols=True, leave=False)
-        n_frames = 0
-        foreground = 0.0
-        mask: np.ndarray | None = None
-        interrupted = False
-        first_frame = 0.0
-        start = time.perf_counter()
-        try:
-            for frame in source:
-                mask = model.apply(frame, out=mask)
-                sink.write(mask)
-                foreground += np.count_nonzero(mask == 255) / mask.size
-                n_frames += 1
-                if n_frames == 1:
-                    first_frame = time.perf_counter() - start
-                progress.update()
-                if args.max_frames is not None and n_frames >= args.max_frames:
-                    break
-        except KeyboardInterrupt:
-            interrupted = True
-        except BaseException:
-            sink.abort()
-            raise
-        finally:
-            progress.close()
-        elapsed = time.perf_counter() - start
-        sink.close()
 
-    if n_frames == 0:
-        raise ValueError(f"{source_arg} gave no frames")
-    if interrupted:
-        print(f"bgmix: interrupted; the masks of the first {n_frames} frames were kept",
-              file=sys.stderr)
-    if not args.quiet:
-        fps = n_frames / elapsed if elapsed > 0 else float("inf")
-        print(f"frames      {n_frames}")
-        line = f"fps         {fps:.1f} (whole loop: decode, model, write)"
-        if n_frames > 1 and elapsed > first_frame:
-            steady = (n_frames - 1) / (elapsed - first_frame)
-            line += (f"; {steady:.1f} after the first frame, which took {first_frame:.2f} s "
-                     "(loading the compiled kernel)")
+    def frame(self, result: Any, processing: Any) -> None:
+        if self.bar is None:
+            return
+        self.bar.update()
+        now = time.monotonic()
+        if self.live and now - self.last_stats >= 0.5:
+            self.last_stats = now
+            stats = processing.stats
+            latency = getattr(stats, "mean_latency_s", 0.0) * 1000
+            self.bar.set_postfix_str(
+                f"{getattr(stats, 'fps', 0.0):.1f} fps, dropped "
+                f"{getattr(stats, 'frames_dropped', 0)}, latency {latency:.0f} ms", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class _Preview:
+    """The overlay in a window; q or Esc stops the run (as the end of the source would)."""
+
+    def __init__(self) -> None:
+        import cv2
+
+        self.cv2 = cv2
+
+    def frame(self, result: Any, processing: Any) -> bool:
+        from bgmix.sinks import render_overlay
+
+        self.cv2.imshow("bgmix", render_overlay(result.frame, result.mask, result.blobs))
+        key = self.cv2.waitKey(1) & 0xFF
+        return key in (ord("q"), 27)
+
+    def close(self) -> None:
+        try:
+            self.cv2.destroyWindow("bgmix")
+            self.cv2.waitKey(1)
+        except self.cv2.error:
+            pass
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bgmix.batch import run_video
+    from bgmix.io import open_source
+
+    quiet = bool(args.quiet)
+    source_arg: Any = args.source if args.source is not None else default_source()
+    if args.output is not None:
+        outputs = _output_paths(args, args.output, batch=False)
+    else:
+        outputs = None  # the default folder is named after the source: known once it is open
+        _output_paths(args, Path("."), batch=False)  # check the flags before opening anything
+    options = _run_options(args, {})
+    preview = None
+    if args.preview:
+        available, reason = display_available()
+        if available:
+            preview = _Preview()
+        else:
+            print(f"bgmix: {reason}: --preview ignored", file=sys.stderr)
+
+    source = open_source(source_arg, **_live_options(args))
+    if outputs is None:
+        outputs = _output_paths(args, Path("bgmix-out") / _safe_name(source.name), batch=False)
+    _check_not_source(outputs, source_arg)
+    options = options.replace(**outputs)
+    progress = _Progress(not quiet and sys.stderr.isatty(), args.max_frames)
+
+    def on_frame(result: Any, processing: Any) -> bool:
+        progress.frame(result, processing)
+        return preview.frame(result, processing) if preview is not None else False
+
+    try:
+        report = run_video(source, options, on_frame=on_frame, on_start=progress.start)
+    finally:
+        progress.close()
+        if preview is not None:
+            preview.close()
+        source.close()
+
+    for warning in report.warnings:
+        print(f"bgmix: warning: {warning}", file=sys.stderr)
+    if report.status == "failed":
+        print(f"bgmix: error: {report.error}", file=sys.stderr)
+        return report.exit_code
+    if report.status == "interrupted":
+        name = "SIGINT" if report.exit_code == 130 else (
+            "SIGTERM" if report.exit_code == 143 else f"signal {report.exit_code - 128}")
+        kept = (f"outputs closed, keeping the first {report.frames} frames" if report.frames
+                else "no frame was written")
+        print(f"bgmix: interrupted by {name}; {kept}", file=sys.stderr)
+    if not quiet and report.frames:
+        print(f"frames      {report.frames}")
+        line = f"fps         {report.fps:.1f} (whole loop: decode, model, outputs)"
+        if report.frames > 1 and report.elapsed_s > report.first_frame_s:
+            steady = (report.frames - 1) / (report.elapsed_s - report.first_frame_s)
+            line += (f"; {steady:.1f} after the first frame, which took "
+                     f"{report.first_frame_s:.2f} s (loading the compiled kernel)")
         print(line)
-        print(f"foreground  {foreground / n_frames:.4f} (mean fraction of pixels = 255)")
-        print(f"output      {sink.path}")
-    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+        dropped = report.stats.get("frames_dropped", 0)
+        if dropped:
+            print(f"dropped     {dropped} (the model was slower than the stream)")
+        print(f"foreground  {report.foreground:.4f} (mean fraction of pixels = 255)")
+        for name, path in report.outputs.items():
+            print(f"{'output' if name == 'masks' else name:<11} {path}")
+    return report.exit_code
+
+
+def _batch_table(rows: list[dict[str, Any]]) -> str:
+    header = ("video", "frames", "fps", "status")
+    lines = [header]
+    for row in rows:
+        status = row["status"]
+        if row.get("error"):
+            status += f": {row['error']}"
+        fps = f"{row['fps']:.1f}" if row.get("fps") else "-"
+        lines.append((row["name"], str(row.get("frames", 0)), fps, status))
+    widths = [max(len(line[i]) for line in lines) for i in range(3)]
+    return "\n".join(f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:>{widths[2]}}  {d}".rstrip()
+                     for a, b, c, d in lines)
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from bgmix.batch import expand_inputs, run_batch
+
+    if args.out is None:
+        raise ValueError("bgmix batch needs --out DIR (the folder for the results)")
+    outputs = _output_paths(args, None, batch=True)
+    options = _run_options(args, outputs)
+    items = expand_inputs(args.inputs)
+    if all(item.error is not None for item in items):
+        raise FileNotFoundError("; ".join(item.error for item in items if item.error))
+    quiet = bool(args.quiet)
+    bar = None
+    if not quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), unit="video", desc="batch", dynamic_ncols=True, leave=False)
+
+    def on_row(row: dict[str, Any]) -> None:
+        if bar is not None:
+            bar.update()
+        if row["status"] == "failed":
+            message = f"bgmix: failed {row['name']} ({row['source']}): {row['error']}"
+            (bar.write if bar is not None else print)(message, file=sys.stderr)
+        elif not quiet and row["status"] != "skipped":
+            text = f"bgmix: {row['status']} {row['name']}: {row['frames']} frames"
+            if bar is not None:
+                bar.write(text, file=sys.stderr)
+            else:
+                print(text, file=sys.stderr)
+        for warning in row.get("warnings") or ():
+            print(f"bgmix: warning: {row['name']}: {warning}", file=sys.stderr)
+
+    try:
+        rows, signum = run_batch(items, args.out, options, jobs=args.jobs or 1,
+                                 force=bool(args.force), scheduler=args.scheduler or "process",
+                                 dask_address=args.dask_address, on_row=on_row)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        print(_batch_table(rows))
+        print(f"summary     {Path(args.out) / 'summary.json'}")
+    if signum is not None:
+        done = sum(row["status"] in ("done", "skipped") for row in rows)
+        print(f"bgmix: batch interrupted by {signal.Signals(signum).name}; {done} of {len(rows)} "
+              "videos done (run the same command again for the rest)", file=sys.stderr)
+        return 128 + signum
+    return EXIT_FAILURE if any(row["status"] == "failed" for row in rows) else EXIT_OK
 
 
 def _format_figure(value: float | None, digits: int) -> str:
@@ -566,20 +1124,26 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``bgmix`` command line; return the exit status.
 
-    0 success, 1 failure of the environment (e.g. no FFV1 encoder), 2 bad
-    arguments or input (a one-line message on stderr, no traceback), 130
-    interrupted by Ctrl-C (the masks written so far are kept).
+    0 success; 1 a runtime failure (an output that cannot be written: disk
+    full, no permission; a missing encoder; a batch with a failed video);
+    2 bad arguments or input (a one-line ``bgmix: error: ...`` on stderr, no
+    traceback); 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM, after
+    closing every output with the frames written so far. ``--debug`` shows
+    the traceback of an unexpected error (exit 1 without it).
 
     Examples
     --------
     >>> main(["run", "no/such/clip.mkv", "--quiet"])  # the message goes to stderr
     2
     """
+    from bgmix.batch import OutputError, StopRequested, handle_signals
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+    debug = bool(getattr(args, "debug", False))
 
     # FFmpeg and OpenCV log to stderr on their own (e.g. when a file is not a
     # video); our errors say it in one line. FFmpeg reads this when first used.
@@ -588,26 +1152,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     log_level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    guarded = args.command in ("run", "batch")
+    # On the real command line, once stopping, a repeated Ctrl-C must not kill
+    # the process between closing the outputs and exiting.
+    signals = (handle_signals(ignore_after_stop=argv is None) if guarded
+               else contextlib.nullcontext())
     try:
-        return int(args.func(args))
+        with signals:
+            if guarded:
+                _apply_config(args, _subparser(parser, args.command))
+            return int(args.func(args))
+    except StopRequested as stop:
+        print(f"bgmix: interrupted by {signal.Signals(stop.signum).name}", file=sys.stderr)
+        return stop.exit_code
     except KeyboardInterrupt:
         print("bgmix: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (ValueError, OSError) as exc:
+    except (OutputError, RuntimeError, ConnectionError) as exc:
+        print(f"bgmix: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except (ValueError, TypeError, OSError) as exc:
         print(f"bgmix: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except RuntimeError as exc:
-        print(f"bgmix: error: {_one_line(exc)}", file=sys.stderr)
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"bgmix: error: unexpected {type(exc).__name__}: {_one_line(exc)} (run with "
+              "--debug for the traceback)", file=sys.stderr)
         return EXIT_FAILURE
     finally:
         cv2.utils.logging.setLogLevel(log_level)
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, OSError) and exc.filename and exc.strerror:
-        text = f"{exc.strerror}: {exc.filename}"
-    return " ".join(text.split())
+    from bgmix.batch import one_line
+
+    return one_line(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,9 +20,13 @@ tail, and only on an operating-system crash or power loss without ``fsync``).
 Formats
 -------
 MOT Challenge (:class:`MotWriter`, ``det.txt``)
-    ``frame,-1,left,top,width,height,conf,-1,-1,-1`` per blob, frames 1-based,
-    ``left``/``top`` 0-based pixel coordinates of the box's top-left pixel
-    (``x1``, ``y1`` of :class:`~bgmix.blobs.Blobs`), ``width = x2 - x1``.
+    ``frame,-1,left,top,width,height,conf,-1,-1,-1`` per blob. Frames and
+    pixel coordinates are 1-based, as in MOT Challenge ground truth (the
+    devkit is MATLAB: the top-left pixel of an image is (1, 1)): ``left =
+    x1 + 1``, ``top = y1 + 1`` for the box ``x1, y1, x2, y2`` (0-based,
+    exclusive) of :class:`~bgmix.blobs.Blobs`; ``width = x2 - x1``,
+    ``height = y2 - y1``. :func:`mot_boxes` turns rows back into 0-based
+    ``x1, y1, x2, y2``.
 JSON lines (:class:`JsonlWriter`)
     one object per frame, also for frames without blobs:
     ``{"frame": n, "boxes": [[x1, y1, x2, y2], ...], "areas": [...],
@@ -48,10 +52,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["CsvWriter", "JsonlWriter", "MotWriter", "open_writer", "partial_path",
-           "read_csv", "read_jsonl", "read_mot"]
+__all__ = ["CsvWriter", "JsonlWriter", "MOT_ORIGIN", "MotWriter", "mot_boxes", "open_writer",
+           "partial_path", "read_csv", "read_jsonl", "read_mot"]
 
 PARTIAL_SUFFIX = ".partial"
+MOT_ORIGIN = 1
+"""Coordinate of the top-left pixel in MOT files (MOT Challenge's MATLAB convention)."""
 JSONL_KEYS = ("frame", "boxes", "areas", "centroids", "confidences")
 CSV_HEADER = ("frame", "blob", "x1", "y1", "x2", "y2", "width", "height", "area",
               "cx", "cy", "confidence")
@@ -99,6 +105,7 @@ class _FrameWriter:
         self.frames_written = 0
         self._last_frame = 0
         self._aborted = False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file: io.TextIOWrapper | None = open(self.partial, "w", encoding="utf-8",
                                                    newline="")
         header = self._header()
@@ -221,8 +228,8 @@ class MotWriter(_FrameWriter):
     ...     writer.write(1, find_blobs(mask))
     ...     writer.partial.exists(), writer.path.exists()
     (True, False)
-    >>> print((folder / "det.txt").read_text(), end="")
-    1,-1,2,1,3,2,1,-1,-1,-1
+    >>> print((folder / "det.txt").read_text(), end="")  # left, top 1-based
+    1,-1,3,2,3,2,1,-1,-1,-1
     >>> partial_path(folder / "det.txt").exists()
     False
     """
@@ -233,7 +240,8 @@ class MotWriter(_FrameWriter):
         boxes = np.asarray(blobs.boxes)
         out = []
         for (x1, y1, x2, y2), conf in zip(boxes.tolist(), np.asarray(blobs.confidences).tolist()):
-            out.append(f"{frame},-1,{_fmt(x1)},{_fmt(y1)},{_fmt(x2 - x1)},{_fmt(y2 - y1)},"
+            out.append(f"{frame},-1,{_fmt(x1 + MOT_ORIGIN)},{_fmt(y1 + MOT_ORIGIN)},"
+                       f"{_fmt(x2 - x1)},{_fmt(y2 - y1)},"
                        f"{_fmt(_conf(conf))},-1,-1,-1\n")
         return "".join(out)
 
@@ -417,6 +425,30 @@ def read_mot(path: str | os.PathLike[str]) -> np.ndarray:
             raise ValueError(f"{where}: the last three fields must be -1, got {fields[7:]}")
         rows.append([float(frame)] + values)
     return np.array(rows, dtype=np.float64).reshape(-1, 10)
+
+
+def mot_boxes(rows: np.ndarray) -> np.ndarray:
+    """0-based ``x1, y1, x2, y2`` boxes (exclusive, as :class:`~bgmix.blobs.Blobs`) of MOT rows.
+
+    Parameters
+    ----------
+    rows : numpy.ndarray
+        (N, 10) rows as :func:`read_mot` returns them (1-based ``left``, ``top``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 4) float64.
+
+    Examples
+    --------
+    >>> mot_boxes(np.array([[1, -1, 3, 2, 3, 2, 1, -1, -1, -1]], float)).tolist()
+    [[2.0, 1.0, 5.0, 3.0]]
+    """
+    rows = np.asarray(rows, dtype=np.float64).reshape(-1, 10)
+    x1 = rows[:, 2] - MOT_ORIGIN
+    y1 = rows[:, 3] - MOT_ORIGIN
+    return np.stack([x1, y1, x1 + rows[:, 4], y1 + rows[:, 5]], axis=1)
 
 
 def _check_number_list(value: Any, where: str, name: str, length: int | None,

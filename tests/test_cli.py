@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -16,7 +17,10 @@ import pytest
 
 import bgmix
 from bgmix import BackgroundMixture
+from bgmix.blobs import find_blobs
 from bgmix.cli import build_parser, main, model_options
+from bgmix.export import mot_boxes, read_csv, read_jsonl, read_mot
+from bgmix.postprocess import Postprocess, clean_mask
 
 W, H, N = 64, 48, 30
 EMPTY = 10  # frames of background before the square enters
@@ -154,7 +158,8 @@ def test_ctrl_c_keeps_the_masks_written_so_far(clip: Path, tmp_path: Path, monke
     assert "frames      7" in captured.out
 
 
-def test_error_mid_run_leaves_no_output(clip: Path, tmp_path: Path, monkeypatch, capsys):
+def test_error_mid_run_keeps_the_frames_before_it(clip: Path, tmp_path: Path, monkeypatch,
+                                                  capsys):
     apply = BackgroundMixture.apply
     calls = []
 
@@ -166,8 +171,10 @@ def test_error_mid_run_leaves_no_output(clip: Path, tmp_path: Path, monkeypatch,
 
     monkeypatch.setattr(BackgroundMixture, "apply", failing_apply)
     assert main(["run", str(clip), "-o", str(tmp_path / "o")]) == 2
-    assert "bgmix: error: frame went wrong" in capsys.readouterr().err
-    assert list((tmp_path / "o").iterdir()) == []
+    err = capsys.readouterr().err
+    assert err == "bgmix: error: square: frame 4: frame went wrong (outputs keep the first 4 frames)\n"
+    assert sorted(os.listdir(tmp_path / "o")) == ["masks.mkv"]  # no temporary file left
+    assert len(read_masks(tmp_path / "o" / "masks.mkv")) == 4
 
 
 def test_missing_source_exit_2_one_line(tmp_path: Path, capsys):
@@ -451,3 +458,311 @@ def test_eval_highway_bgmix_matches_opencv_mog2(highway_dir: Path, tmp_path: Pat
     assert bgmix_result["f_measure"] == pytest.approx(0.708, abs=0.005)
     assert mog2["f_measure"] == pytest.approx(0.708, abs=0.005)
     assert bgmix_result["f_measure"] == pytest.approx(mog2["f_measure"], abs=0.002)
+
+
+# ---------------------------------------------------------------------------
+# bgmix run: outputs, clean-up, config, preview, write errors
+# ---------------------------------------------------------------------------
+
+
+def read_video(path: Path) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return frames
+
+
+def test_run_every_output(clip: Path, tmp_path: Path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(clip), "-o", str(out), "--masks", "--overlay", "--background",
+                 "--mot", "--jsonl", "--csv"]) == 0
+    assert sorted(os.listdir(out)) == ["background.mkv", "blobs.csv", "blobs.jsonl", "det.txt",
+                                       "masks.mkv", "overlay.mkv"]
+    masks = read_masks(out / "masks.mkv")
+    assert len(masks) == N
+    for name in ("overlay.mkv", "background.mkv"):
+        frames = read_video(out / name)
+        assert len(frames) == N and frames[0].shape == (H, W, 3), name
+    records = read_jsonl(out / "blobs.jsonl")  # the strict schema check
+    assert [r["frame"] for r in records] == list(range(1, N + 1))
+    mot = read_mot(out / "det.txt")
+    csv_rows = read_csv(out / "blobs.csv")
+    assert len(mot) == len(csv_rows) == sum(len(r["boxes"]) for r in records)
+    # the three exports say the same thing; MOT is 1-based
+    jsonl_boxes = [(r["frame"], *box) for r in records for box in r["boxes"]]
+    mot_rows = [(int(f), *map(int, box)) for f, box in zip(mot[:, 0], mot_boxes(mot))]
+    assert mot_rows == jsonl_boxes
+    assert [tuple(map(int, row[[0, 2, 3, 4, 5]])) for row in csv_rows] == jsonl_boxes
+    # the boxes are the blobs of the masks written; they cover the square where it is
+    for record, mask in zip(records, masks):
+        assert record["boxes"] == find_blobs(mask).boxes.tolist()
+        where = square_at(record["frame"] - 1)
+        if where is None:
+            assert record["boxes"] == []
+            continue
+        rows, cols = where
+        covered = np.zeros((H, W), bool)
+        for x1, y1, x2, y2 in record["boxes"]:
+            covered[y1:y2, x1:x2] = True
+        assert covered[rows, cols].mean() > 0.7  # a square re-entering its old place splits
+        assert all(0.5 <= c <= 1 for c in record["confidences"])
+    stdout = capsys.readouterr().out
+    for name in ("overlay", "background", "mot", "jsonl", "csv"):
+        assert f"{name:<11} {out}" in stdout
+
+
+def test_run_output_paths_and_clean_up_flags(clip: Path, tmp_path: Path):
+    masks_dir = tmp_path / "pngs"
+    jsonl = tmp_path / "a" / "b" / "boxes.jsonl"
+    assert main(["run", str(clip), "--quiet", "--masks", str(masks_dir), "--jsonl", str(jsonl),
+                 "--median", "3", "--close", "5", "--min-area", "20", "--shadows", "fold",
+                 "--history", "50"]) == 0
+    settings = Postprocess(median=3, closing=5, min_area=20, shadows="background")
+    model = BackgroundMixture(history=50)
+    capture = cv2.VideoCapture(str(clip))
+    records = read_jsonl(jsonl)
+    for i in range(N):
+        ok, frame = capture.read()
+        expected = clean_mask(model.apply(frame), settings)
+        saved = cv2.imread(str(masks_dir / f"bin{i + 1:06d}.png"), cv2.IMREAD_UNCHANGED)
+        np.testing.assert_array_equal(saved, expected, err_msg=f"frame {i}")
+        assert all(area >= 20 for area in records[i]["areas"])
+
+
+def test_run_config_file_and_precedence(clip: Path, tmp_path: Path, capsys):
+    config = tmp_path / "settings.toml"
+    config.write_text('history = 40\nvar_threshold = 30.0\ndetect_shadows = false\n'
+                      'mot = true\nmax_frames = 12\npreset = "mog2"\n')
+    out = tmp_path / "out"
+    # the flag wins over the file; the file wins over the preset and the defaults
+    assert main(["run", str(clip), "-o", str(out), "-q", "--config", str(config),
+                 "--var-threshold", "20", "--masks"]) == 0
+    masks = read_masks(out / "masks.mkv")
+    assert len(masks) == 12
+    assert len(read_mot(out / "det.txt")) > 0
+    model = BackgroundMixture(history=40, var_threshold=20, detect_shadows=False)
+    capture = cv2.VideoCapture(str(clip))
+    for i, mask in enumerate(masks):
+        np.testing.assert_array_equal(mask, model.apply(capture.read()[1]), err_msg=f"frame {i}")
+    capsys.readouterr()
+
+    def error(text: str) -> str:
+        config.write_text(text)
+        assert main(["run", str(clip), "-o", str(out), "-q", "--config", str(config)]) == 2
+        captured = capsys.readouterr()
+        lines = captured.err.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in captured.err
+        return lines[0]
+
+    line = error("histroy = 40\n")
+    assert str(config) in line and "unknown key 'histroy'" in line and "var_threshold" in line
+    assert "history must be >= 1, got 0" in error("history = 0\n")
+    assert "detect_shadows must be true or false, got 'no'" in error('detect_shadows = "no"\n')
+    assert "not valid TOML" in error("history = \n")
+    assert "shadows must be one of keep, fold" in error('shadows = "drop"\n')
+    assert "unknown preset 'nope'" in error('preset = "nope"\n')
+    assert main(["run", str(clip), "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "config file not found" in capsys.readouterr().err
+
+
+def test_run_preset_and_bad_flags(clip: Path, tmp_path: Path, capsys):
+    assert main(["run", str(clip), "-o", str(tmp_path), "-q", "--preset", "mog2",
+                 "--history", "30", "--max-frames", "5"]) == 0
+    assert len(read_masks(tmp_path / "masks.mkv")) == 5
+
+    def error(*args: str) -> str:
+        assert main(["run", str(clip), "-o", str(tmp_path / "x"), "-q", *args]) == 2
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err
+        return captured.err.strip().splitlines()[-1]
+
+    assert "unknown preset 'nope'" in error("--preset", "nope")
+    assert "--mot out.csv: the name must end in .txt" in error("--mot", "out.csv")
+    assert "a mask video must be .mkv" in error("--masks", "m.mp4")
+    assert "must end in .mp4 or .avi or .mkv" in error("--overlay", "o.gif")
+    assert "median must be odd" in error("--median", "4")
+    assert "is the source itself" in error("--overlay", str(clip.with_suffix(".mkv")))
+    assert "--format chooses the default masks" in error("--format", "png", "--mot")
+    assert "expected an integer >= 0" in error("--min-area", "-3")
+    assert not (tmp_path / "x").exists()  # nothing was created for a refused run
+
+
+def test_preview_without_a_display_says_so_once(clip: Path, tmp_path: Path, monkeypatch,
+                                                capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["run", str(clip), "-o", str(tmp_path), "-q", "--preview"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("--preview ignored") == 1 and "no display" in err
+    assert len(read_masks(tmp_path / "masks.mkv")) == N
+
+
+def test_bootstrap_flag_fits_the_first_frames(clip: Path, tmp_path: Path):
+    assert main(["run", str(clip), "-o", str(tmp_path / "a"), "-q", "--bootstrap", "10"]) == 0
+    assert main(["run", str(clip), "-o", str(tmp_path / "b"), "-q"]) == 0
+    warm, cold = read_masks(tmp_path / "a" / "masks.mkv"), read_masks(tmp_path / "b" / "masks.mkv")
+    assert len(warm) == len(cold) == N
+    # A cold model calls the whole first frame shadow (it has nothing to compare
+    # with); the fitted one already has the background.
+    assert (cold[0] == 127).all()
+    assert (warm[0] == 0).mean() > 0.9
+
+
+def test_bootstrap_from_a_separate_clip(clip: Path, tmp_path: Path):
+    assert main(["run", str(clip), "-o", str(tmp_path), "-q", "--bootstrap", "12",
+                 "--bootstrap-from", str(clip)]) == 0
+    masks = read_masks(tmp_path / "masks.mkv")
+    assert len(masks) == N and (masks[0] == 0).mean() > 0.9
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--bootstrap", "1"], "--bootstrap must be >= 2"),
+    (["--bootstrap-from", "x.mkv"], "--bootstrap-from CLIP needs --bootstrap N"),
+    (["--bootstrap", "5", "--bootstrap-from", "missing.mkv"], "missing.mkv"),
+])
+def test_bootstrap_bad_flags(clip: Path, tmp_path: Path, capsys, flags, message):
+    assert main(["run", str(clip), "-o", str(tmp_path), "-q", *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_image_folder_source_with_exports(tmp_path: Path, capsys):
+    folder = tmp_path / "seq" / "input"
+    folder.mkdir(parents=True)
+    for i in range(15):
+        frame = np.full((H, W, 3), 90, np.uint8)
+        if i >= 8:
+            frame[10:20, 8 * (i - 8):8 * (i - 7)] = 250  # never where it was
+        cv2.imwrite(str(folder / f"in{i + 1:06d}.png"), frame)
+    out = tmp_path / "o"
+    assert main(["run", str(folder), "-o", str(out), "--jsonl", "--masks", "-q"]) == 0
+    records = read_jsonl(out / "blobs.jsonl")
+    assert len(records) == 15 and len(read_masks(out / "masks.mkv")) == 15
+    assert all(r["boxes"] == [] for r in records[:8])
+    for i in range(8, 15):
+        assert records[i]["boxes"] == [[8 * (i - 8), 10, 8 * (i - 7), 20]]
+
+
+def test_unexpected_error_is_one_line_unless_debug(clip: Path, tmp_path: Path, monkeypatch,
+                                                   capsys):
+    import bgmix.batch
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(bgmix.batch, "_open_outputs", broken)
+    assert main(["run", str(clip), "-o", str(tmp_path), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "bgmix: error: unexpected ZeroDivisionError: a bug (run with --debug for the traceback)"]
+    with pytest.raises(ZeroDivisionError):
+        main(["run", str(clip), "-o", str(tmp_path), "-q", "--debug"])
+
+
+def test_every_command_help_has_examples(capsys):
+    for command in ("run", "batch", "eval", "info"):
+        assert main([command, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "Examples:" in out and f"bgmix {command}" in out, command
+    assert main(["run", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--config" in out and "--overlay" in out and "Exit status" in out
+
+
+# -- a full disk: a real tiny filesystem ------------------------------------------------------
+@pytest.fixture
+def tiny_fs(tmp_path: Path):
+    """A 16 KiB tmpfs (needs root and mount(2); skipped elsewhere)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tiny tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount_point)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory) -> Path:
+    """64x48, 400 frames, MJPG: a square crossing a noisy background again and again."""
+    path = tmp_path_factory.mktemp("long") / "long.avi"
+    rng = np.random.default_rng(3)
+    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"MJPG"), 25,
+                             (W, H), True)
+    for i in range(400):
+        frame = np.clip(100 + rng.normal(0, 2, (H, W, 3)), 0, 255).astype(np.uint8)
+        x = (3 * i) % (W - 10)
+        frame[18:28, x:x + 10] = (40, 200, 240)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def test_full_disk_on_an_export(long_clip: Path, tmp_path: Path, tiny_fs: Path, capsys):
+    (tiny_fs / "filler").write_bytes(b"\0" * (12 * 1024))  # 4 KiB left
+    out = tmp_path / "out"
+    target = tiny_fs / "blobs.jsonl"
+    assert main(["run", str(long_clip), "-o", str(out), "--masks", "--mot", "--jsonl",
+                 str(target), "-q"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert lines == [f"bgmix: error: cannot write the jsonl output {target}: No space left on "
+                     "device (the other outputs were closed with the frames written so far)"]
+    assert sorted(os.listdir(tiny_fs)) == ["filler"]  # the failed output is removed
+    masks = read_masks(out / "masks.mkv")
+    assert 10 < len(masks) < 400  # earlier frames intact and readable
+    mot = read_mot(out / "det.txt")
+    assert mot[:, 0].max() <= len(masks)
+    assert sorted(os.listdir(out)) == ["det.txt", "masks.mkv"]
+
+
+def test_full_disk_on_a_video_is_not_silent(long_clip: Path, tmp_path: Path, tiny_fs: Path,
+                                            capsys):
+    # FFmpeg does not tell OpenCV's writer that the disk is full: the run reads the video back
+    out = tmp_path / "out"
+    target = tiny_fs / "overlay.mkv"
+    assert main(["run", str(long_clip), "-o", str(out), "--jsonl", "--overlay", str(target),
+                 "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"bgmix: error: cannot write the overlay output {target}")
+    assert "disk full?" in err or "No space left" in err
+    assert len(read_jsonl(out / "blobs.jsonl")) == 400  # the other output is complete
+
+
+def test_progress_shows_eta_for_files_and_live_stats_for_streams(clip: Path, capsys):
+    from bgmix import process
+    from bgmix.cli import _Progress
+
+    def last_line(err: str) -> str:
+        return err.replace("\r", "\n").strip().splitlines()[-1]
+
+    progress = _Progress(True, max_frames=None)
+    with process(str(clip), blobs=False) as results:
+        progress.start(results)
+        for result in results:
+            progress.frame(result, results)
+        progress.bar.refresh()
+        line = last_line(capsys.readouterr().err)
+    progress.close()
+    assert f"{N}/{N}" in line and "frame/s" in line and "<00:00" in line  # count, rate, ETA
+    frames = (np.full((H, W, 3), i % 7, np.uint8) for i in range(40))  # no length: a stream
+    progress = _Progress(True, max_frames=None)
+    with process(frames, blobs=False) as results:
+        progress.start(results)
+        for result in results:
+            progress.frame(result, results)
+            time.sleep(0.02)
+        progress.bar.refresh()
+        line = last_line(capsys.readouterr().err)
+    progress.close()
+    assert "40frame" in line.replace(" ", "") and "fps, dropped 0, latency" in line

@@ -41,9 +41,10 @@ def test_mot_round_trip(tmp_path):
     assert rows[:, 0].tolist() == [1, 1, 4, 4]
     assert (rows[:, 1] == -1).all() and (rows[:, 7:] == -1).all()
     expected = np.concatenate([FRAMES[1].xywh, FRAMES[4].xywh])
-    np.testing.assert_array_equal(rows[:, 2:6], expected)
+    # MOT counts pixels from 1: left/top shift by one, width/height do not.
+    np.testing.assert_array_equal(rows[:, 2:6], expected + [1, 1, 0, 0])
     assert rows[:, 6].tolist() == [0.7] * 4
-    assert path.read_text().splitlines()[0] == "1,-1,3,2,7,4,0.7,-1,-1,-1"
+    assert path.read_text().splitlines()[0] == "1,-1,4,3,7,4,0.7,-1,-1,-1"
 
 
 def test_jsonl_round_trip(tmp_path):
