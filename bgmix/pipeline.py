@@ -65,6 +65,10 @@ class FrameResult:
     latency_s : float
         Seconds from the frame being read (grabbed from the camera, for a
         live source) to this result being ready.
+    log_likelihood : numpy.ndarray or None
+        float32 (H, W) log-likelihood of each pixel under its background
+        components (:meth:`BackgroundMixture.score_samples`, from the model
+        as it was before this frame) when asked for; a reused buffer too.
     """
 
     index: int
@@ -75,6 +79,7 @@ class FrameResult:
     probability: np.ndarray | None
     blobs: Blobs | None
     latency_s: float
+    log_likelihood: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,7 @@ class Processing(Iterator[FrameResult]):
 
     def __init__(self, source: FrameSource, model: BackgroundMixture, *,
                  postprocess: Postprocess | None, probability: bool, blobs: bool,
+                 log_likelihood: bool = False,
                  min_area: int, learning_rate: float | None, max_frames: int | None,
                  bootstrap: int | None = None, bootstrap_source: FrameSource | None = None,
                  bootstrap_options: dict[str, Any] | None = None) -> None:
@@ -148,6 +154,8 @@ class Processing(Iterator[FrameResult]):
         self.model = model
         self._postprocess = postprocess
         self._want_probability = probability
+        self._want_log_likelihood = log_likelihood
+        self._log_likelihood: np.ndarray | None = None
         self._want_blobs = blobs
         self._min_area = min_area
         self._learning_rate = learning_rate
@@ -291,8 +299,15 @@ class Processing(Iterator[FrameResult]):
             if self._probability is None or self._probability.shape != shape:
                 self._probability = np.empty(shape, np.float32)
             probability = self._probability
+        log_likelihood = None
+        if self._want_log_likelihood:
+            shape = frame.shape[:2]
+            if self._log_likelihood is None or self._log_likelihood.shape != shape:
+                self._log_likelihood = np.empty(shape, np.float32)
+            log_likelihood = self._log_likelihood
         try:
-            raw_mask = self.model.apply(frame, self._learning_rate, probability=probability)
+            raw_mask = self.model.apply(frame, self._learning_rate, probability=probability,
+                                        log_likelihood=log_likelihood)
         except ValueError as exc:  # say which frame of which source the model refused
             raise ValueError(f"{self._where(index)}: {exc}") from exc
         if self._postprocess is not None:
@@ -309,7 +324,7 @@ class Processing(Iterator[FrameResult]):
         self._last_done = done
         return FrameResult(index=index, timestamp=t_read - self._start, frame=frame, mask=mask,
                            raw_mask=raw_mask, probability=probability, blobs=found,
-                           latency_s=latency)
+                           latency_s=latency, log_likelihood=log_likelihood)
 
     # -------------------------------------------------------------- lifetime
     @property
@@ -351,6 +366,7 @@ def _check_count(name: str, value: Any, *, allow_none: bool) -> int | None:
 
 def process(source: Any, model: BackgroundMixture | None = None, *,
             postprocess: Postprocess | None = None, probability: bool = False,
+            log_likelihood: bool = False,
             blobs: bool = True, min_area: int = 0, learning_rate: float | None = None,
             max_frames: int | None = None, bootstrap: int | None = None,
             bootstrap_source: Any = None,
@@ -372,6 +388,11 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
     probability : bool, default False
         Also compute the per-pixel foreground probability (float32, one
         buffer reused every frame); it also sets the blobs' confidences.
+    log_likelihood : bool, default False
+        Also compute each pixel's log-likelihood under the background, in
+        the same pass (``FrameResult.log_likelihood``; one buffer reused
+        every frame). ``result.log_likelihood < threshold`` is the outlier
+        mask of :meth:`BackgroundMixture.outliers`.
     blobs : bool, default True
         Find the connected components of each mask (:func:`bgmix.blobs.find_blobs`).
     min_area : int, default 0
@@ -460,6 +481,7 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
             frames.close()
             raise
     return Processing(frames, model, postprocess=postprocess, probability=bool(probability),
+                      log_likelihood=bool(log_likelihood),
                       blobs=bool(blobs), min_area=int(min_area), learning_rate=learning_rate,
                       max_frames=max_frames, bootstrap=bootstrap, bootstrap_source=clip,
                       bootstrap_options=bootstrap_options)

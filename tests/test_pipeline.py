@@ -285,3 +285,18 @@ def test_bootstrap_fit_error_names_the_bootstrap_clip(scene) -> None:
     with pytest.raises(ValueError, match=r"bootstrap from .*n_init"):
         next(iter(process(ArraySource(scene.frames), bootstrap=5,
                           bootstrap_options={"n_init": 0})))
+
+
+def test_log_likelihood_equals_scoring_before_each_frame(scene) -> None:
+    shadow = BackgroundMixture()
+    with process(ArraySource(scene.frames), log_likelihood=True, blobs=False) as results:
+        for result in results:
+            if result.index == 0:
+                assert result.log_likelihood is not None
+                shadow.apply(result.frame)
+                continue
+            expected = shadow.score_samples(result.frame)  # the model before this frame
+            np.testing.assert_allclose(result.log_likelihood, expected, rtol=1e-5, atol=1e-4)
+            shadow.apply(result.frame)
+    plain = next(iter(process(ArraySource(scene.frames), blobs=False)))
+    assert plain.log_likelihood is None
