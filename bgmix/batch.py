@@ -236,6 +236,8 @@ class RunOptions:
     bootstrap_from : str or None
         Take those N frames from this clip (of the empty scene) instead of
         the start of the video.
+    bootstrap_options : mapping
+        Keywords for :meth:`BackgroundMixture.fit` (``n_components="bic"``, ...).
 
     Examples
     --------
@@ -255,6 +257,7 @@ class RunOptions:
     max_frames: int | None = None
     bootstrap: int | None = None
     bootstrap_from: str | None = None
+    bootstrap_options: Mapping[str, Any] = field(default_factory=dict)
 
     OUTPUT_NAMES = ("masks", "overlay", "background", "mot", "jsonl", "csv")
 
@@ -525,6 +528,7 @@ def run_video(source: Any, options: RunOptions, *,
             if options.bootstrap is not None:
                 kwargs["bootstrap"] = options.bootstrap
                 kwargs["bootstrap_source"] = options.bootstrap_from
+                kwargs["bootstrap_options"] = dict(options.bootstrap_options)
             processing = process(source, model, **kwargs)
             report.name = str(getattr(processing.source, "name", "") or source)
             if on_start is not None:

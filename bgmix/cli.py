@@ -70,6 +70,9 @@ Examples:
   bgmix run traffic.mp4 --preset mog2 --median 5 --open 3 --min-area 40 --shadows fold --mot
   bgmix run traffic.mp4 --config settings.toml --var-threshold 30
   bgmix run rtsp://10.0.0.5/stream --jsonl live.jsonl --preview   # live stats, a window
+  bgmix run 0 --overlay --reconnect-attempts 100                 # the first camera
+  bgmix run traffic.mp4 --bootstrap 60 --bootstrap-components bic --covariance-type full
+                      # fit by EM on the first 60 frames, then learn online
 
 Put SOURCE before output flags: an output flag without a value takes the default name in
 OUTDIR, and a value right after it is taken as its path.
@@ -82,9 +85,9 @@ settings.toml (keys: model parameter names and the long options, with _ for -):
   mot = "out/det.txt"      # or true for OUTDIR/det.txt
 Flags given on the command line override the file; the file overrides --preset.
 
-Exit status: 0 done; 1 an output cannot be written (disk full, permission); 2 bad
-arguments or input; 130 Ctrl-C (SIGINT), 143 SIGTERM, with every output closed and
-keeping the frames written so far.
+Exit status: 0 done; 1 an output cannot be written (disk full, permission) or a stream
+was lost for good; 2 bad arguments or input; 130 Ctrl-C (SIGINT), 143 SIGTERM, with every
+output closed and keeping the frames written so far.
 """
 
 _BATCH_EXAMPLES = """\
@@ -262,6 +265,12 @@ def _model_params(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # parser
 # ---------------------------------------------------------------------------
+def _components(text: str) -> int | str:
+    if text.strip().lower() == "bic":
+        return "bic"
+    return _positive_int(text)
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -332,6 +341,9 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bootstrap-from", metavar="CLIP",
                         help="with --bootstrap N: fit on the first N frames of CLIP (the empty "
                              "scene) instead")
+    parser.add_argument("--bootstrap-components", type=_components, metavar="K|bic",
+                        help="with --bootstrap N: components fitted per pixel, 1..n_components, "
+                             "or 'bic' to choose per pixel (default: n_components)")
     parser.add_argument("--debug", action="store_true", default=None,
                         help="show the Python traceback of an unexpected error")
     clean = parser.add_argument_group(
@@ -710,8 +722,10 @@ def _live_options(args: argparse.Namespace) -> dict[str, Any]:
 def _run_options(args: argparse.Namespace, outputs: dict[str, str]) -> Any:
     from bgmix.batch import RunOptions
 
-    if args.bootstrap_from is not None and args.bootstrap is None:
-        raise ValueError("--bootstrap-from CLIP needs --bootstrap N (how many of its frames)")
+    for flag in ("bootstrap_from", "bootstrap_components"):
+        if getattr(args, flag) is not None and args.bootstrap is None:
+            raise ValueError(f"--{flag.replace('_', '-')} needs --bootstrap N (how many frames "
+                             "to fit)")
     if args.bootstrap is not None and args.bootstrap < 2:
         raise ValueError(f"--bootstrap must be >= 2 (frames to fit), got {args.bootstrap}")
     params = _model_settings(args)
@@ -719,7 +733,10 @@ def _run_options(args: argparse.Namespace, outputs: dict[str, str]) -> Any:
     return RunOptions(model_params=params, postprocess=_postprocess(args),
                       background_every=args.background_every or 1,
                       max_frames=args.max_frames, bootstrap=args.bootstrap,
-                      bootstrap_from=args.bootstrap_from, **outputs)
+                      bootstrap_from=args.bootstrap_from,
+                      bootstrap_options=({} if args.bootstrap_components is None
+                                         else {"n_components": args.bootstrap_components}),
+                      **outputs)
 
 
 class _Progress:

@@ -613,6 +613,21 @@ def test_bootstrap_flag_fits_the_first_frames(clip: Path, tmp_path: Path):
     assert (warm[0] == 0).mean() > 0.9
 
 
+def test_bootstrap_components_bic_chooses_per_pixel(clip: Path, tmp_path: Path, monkeypatch):
+    fitted = []
+    fit = BackgroundMixture.fit
+
+    def recording_fit(self, frames, **kwargs):
+        fitted.append(kwargs)
+        return fit(self, frames, **kwargs)
+
+    monkeypatch.setattr(BackgroundMixture, "fit", recording_fit)
+    assert main(["run", str(clip), "-o", str(tmp_path), "-q", "--bootstrap", "8",
+                 "--bootstrap-components", "BIC", "--n-components", "3"]) == 0
+    assert fitted == [{"n_components": "bic"}]
+    assert len(read_masks(tmp_path / "masks.mkv")) == N
+
+
 def test_bootstrap_from_a_separate_clip(clip: Path, tmp_path: Path):
     assert main(["run", str(clip), "-o", str(tmp_path), "-q", "--bootstrap", "12",
                  "--bootstrap-from", str(clip)]) == 0
@@ -622,7 +637,9 @@ def test_bootstrap_from_a_separate_clip(clip: Path, tmp_path: Path):
 
 @pytest.mark.parametrize(("flags", "message"), [
     (["--bootstrap", "1"], "--bootstrap must be >= 2"),
-    (["--bootstrap-from", "x.mkv"], "--bootstrap-from CLIP needs --bootstrap N"),
+    (["--bootstrap-from", "x.mkv"], "--bootstrap-from needs --bootstrap N"),
+    (["--bootstrap-components", "bic"], "--bootstrap-components needs --bootstrap N"),
+    (["--bootstrap", "5", "--bootstrap-components", "9"], "n_components"),
     (["--bootstrap", "5", "--bootstrap-from", "missing.mkv"], "missing.mkv"),
 ])
 def test_bootstrap_bad_flags(clip: Path, tmp_path: Path, capsys, flags, message):
