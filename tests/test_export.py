@@ -219,3 +219,18 @@ def test_read_jsonl_rejects_repeated_frame_and_bad_json(tmp_path):
     path.write_text("{not json}\n")
     with pytest.raises(ValueError, match="not valid JSON"):
         read_jsonl(path)
+
+
+@pytest.mark.filterwarnings("ignore:Operation with tuple is deprecated")  # inside motmetrics
+def test_mot_file_loads_in_py_motmetrics(tmp_path):
+    # The MOT Challenge's own reading: motmetrics subtracts 1 from left/top, so what it
+    # gets back must be bgmix's 0-based boxes.
+    mm = pytest.importorskip("motmetrics")
+    path = tmp_path / "det.txt"
+    with MotWriter(path) as writer:
+        write_all(writer)
+    table = mm.io.loadtxt(str(path), fmt="mot15-2D", min_confidence=-1)
+    expected = np.concatenate([FRAMES[1].xywh, FRAMES[4].xywh]).astype(float)
+    np.testing.assert_array_equal(table[["X", "Y", "Width", "Height"]].to_numpy(), expected)
+    assert table.index.get_level_values("FrameId").tolist() == [1, 1, 4, 4]
+    assert table["Confidence"].tolist() == pytest.approx([0.7] * 4)
