@@ -122,6 +122,7 @@ def fit_state(
     tol: float = 1e-3,
     init: Literal["k-means++", "quantile"] = "k-means++",
     random_state: int | None = None,
+    weight_prior: float | None = None,
 ) -> None:
     """Fit ``model``'s per-pixel mixtures to ``frames`` by EM, in place.
 
@@ -161,6 +162,9 @@ def fit_state(
     if not isinstance(init, str) or init not in INIT_CODES:
         allowed = ", ".join(repr(name) for name in INIT_CODES)
         raise ValueError(f"init must be one of {allowed}, got {init!r}")
+    if weight_prior is None:
+        weight_prior = 1.0 - float(params.background_ratio)
+    weight_prior = check.check_float("weight_prior", weight_prior, 0.0, 0.5)
     seed = _seed(random_state)
 
     stack = stack_frames(frames, float(params.intensity_scale))
@@ -184,6 +188,14 @@ def fit_state(
                params.var_max, MAX_CORRELATION, min_weight, weights, planar, means, n_modes,
                log_likelihood)
 
+    apply_weight_prior(weights, n_modes, weight_prior)
+    # Slots the prior emptied hold no component: clear them as EM leaves unused slots.
+    dead = np.arange(k_slots)[:, None, None] >= n_modes
+    means[np.broadcast_to(dead[:, None], means.shape)] = 0
+    if params.covariance_type != "tied":
+        covariances[np.broadcast_to(dead[:, None] if covariances.ndim == 4 else dead,
+                                    covariances.shape)] = 0
+
     model.reset()
     model.weights_ = weights
     setattr(model, cov_name, covariances)
@@ -193,6 +205,36 @@ def fit_state(
     model.frame_shape_ = (height, width, n_channels)
     model.frame_dtype_ = stack.dtype.name
     model.fit_log_likelihood_ = log_likelihood
+
+
+def apply_weight_prior(weights: np.ndarray, n_modes: np.ndarray, share: float) -> None:
+    """Dirichlet-prior (MAP) weights from EM's, in place: ``w_k <- max(0, w_k - share)``, renormalised.
+
+    Zivkovic's negative Dirichlet prior takes the same count from every
+    component's support, so a component seen in fewer than ``share`` of
+    the frames is dropped and the others lose that much. The bootstrap uses
+    ``share = 1 - background_ratio``: a colour that covered a pixel in a few
+    of the N frames (an object passing) would otherwise keep a weight that
+    ``background_ratio`` counts as background. Components stay in order of
+    weight; the heaviest always survives. ``n_modes`` is updated.
+
+    Examples
+    --------
+    >>> w = np.array([[[0.7]], [[0.22]], [[0.08]]], np.float32)
+    >>> n = np.array([[3]], np.uint8)
+    >>> apply_weight_prior(w, n, 0.1)
+    >>> [round(float(v), 3) for v in w[:, 0, 0]], int(n[0, 0])
+    ([0.833, 0.167, 0.0], 2)
+    """
+    if share <= 0:
+        return
+    reduced = np.maximum(weights - np.float32(share), np.float32(0))
+    # The heaviest keeps a positive weight even when the prior would take it all.
+    reduced[0] = np.where(n_modes > 0, np.maximum(reduced[0], np.float32(1e-3)), 0)
+    total = reduced.sum(axis=0)
+    np.divide(reduced, total, out=reduced, where=total > 0)
+    weights[...] = reduced
+    n_modes[...] = np.count_nonzero(reduced > 0, axis=0)
 
 
 def bic_free_parameters(covariance_type: str, n_components: int, n_channels: int) -> int:
@@ -214,5 +256,6 @@ def bic_free_parameters(covariance_type: str, n_components: int, n_channels: int
 
 
 __all__ = ["COVARIANCE_CODES", "INIT_CODES", "REG_COVAR", "bic_free_parameters",
+           "apply_weight_prior",
            "fit_state", "stack_frames"]
 

@@ -494,6 +494,7 @@ class BackgroundMixture:
         tol: float = 1e-3,
         init: Literal["k-means++", "quantile"] = "k-means++",
         random_state: int | None = None,
+        weight_prior: float | None = None,
     ) -> BackgroundMixture:
         """Bootstrap the state from a batch of frames by EM, then ``apply`` continues.
 
@@ -535,6 +536,16 @@ class BackgroundMixture:
             groups (deterministic).
         random_state : int or None, default=None
             Seed in [0, 2**64 - 1]; None draws one.
+        weight_prior : float or None, default=None
+            Strength of the Dirichlet prior on the weights, as a share of the
+            N frames, in [0, 0.5]: the MAP weights
+            ``w_k ∝ max(0, w_k - weight_prior)`` replace EM's (a component
+            seen in fewer than that share of the frames is dropped; the
+            heaviest always stays). None: ``1 - background_ratio``, so a
+            colour that crossed a pixel in a few of the N frames (an object
+            passing) is not counted as background, as the online model would
+            not count it. 0: EM's maximum-likelihood weights, as
+            scikit-learn's.
 
         Returns
         -------
@@ -542,7 +553,7 @@ class BackgroundMixture:
             With the state set, ``n_frames_seen_ = N``, and
             ``fit_log_likelihood_``: (H, W) float32, each pixel's mean
             log-likelihood per sample under its fitted mixture (all its
-            components, in model units: frame values times
+            components, EM's weights; in model units: frame values times
             ``intensity_scale``). The count chosen per pixel is
             ``n_components_``.
 
@@ -561,7 +572,7 @@ class BackgroundMixture:
         (0, 255)
         """
         fit_state(self, frames, n_components=n_components, n_init=n_init, max_iter=max_iter,
-                  tol=tol, init=init, random_state=random_state)
+                  tol=tol, init=init, random_state=random_state, weight_prior=weight_prior)
         return self
 
     # ---------------------------------------------------------------- scoring

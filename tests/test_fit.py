@@ -265,6 +265,37 @@ def test_fit_ignores_a_briefly_present_object():
         assert np.all(model.apply(block, learning_rate=0)[7:13] == 255)
 
 
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_weight_prior_keeps_an_object_seen_in_a_few_frames_out_of_the_background(
+        covariance_type):
+    # A 6x6 block stands there for 6 of 40 frames (15%, more than
+    # 1 - background_ratio = 10%): EM's own weights make its colour background.
+    rng = np.random.default_rng(11)
+    frames, background = static_scene(rng, 40)
+    frames[10:16, 4:10, 4:10] = (20, 240, 20)
+    probe = np.clip(np.rint(background), 0, 255).astype(np.uint8)
+    probe[4:10, 4:10] = (20, 240, 20)
+    masks, models = {}, {}
+    for prior in (None, 0.0):
+        model = BackgroundMixture(n_components=3, covariance_type=covariance_type)
+        models[prior] = model.fit(frames, n_components="bic", random_state=0,
+                                  weight_prior=prior)
+        assert state_invariant_violations(model) == []
+        masks[prior] = model.apply(probe.copy(), learning_rate=0)[4:10, 4:10]
+    # MAP weights: EM's (the same EM run) less 0.1 each, floored at 0, renormalised.
+    expected = np.maximum(models[0.0].weights_.astype(np.float64) - 0.1, 0)
+    expected /= expected.sum(axis=0)
+    np.testing.assert_allclose(models[None].weights_, expected, atol=1e-5)
+    np.testing.assert_array_equal(models[None].n_components_, (expected > 0).sum(axis=0))
+    assert np.all(masks[None] == 255)
+    assert np.all(masks[0.0] == 0)
+
+
+def test_weight_prior_is_checked():
+    with pytest.raises(ValueError, match=r"weight_prior must be in \[0, 0.5\], got 0.7"):
+        BackgroundMixture().fit(np.zeros((3, 4, 4), np.uint8), weight_prior=0.7)
+
+
 def test_fit_iterable_uint16_grey_and_quantile():
     rng = np.random.default_rng(11)
     frames = [np.full((6, 7), 1000, np.uint16) + rng.integers(0, 20, (6, 7)).astype(np.uint16)
@@ -361,10 +392,11 @@ def test_fit_on_real_footage(highway_dir):
         true_positives += int(np.sum(moving & (truth == 255)))
         positives += int(np.sum(truth == 255))
         negatives += int(np.sum(truth == 0))
-    # Measured: 0.6% false positives, recall 0.52 (an online model that saw the
-    # same 50 frames: 0.55%, 0.66). Lower recall is the price of exact weights:
-    # a car colour that covered a lane pixel in over 10% of the fitted frames
-    # has a weight over 1 - background_ratio and so counts as background.
+    # Measured: 0.74% false positives, recall 0.60 (EM's own weights,
+    # weight_prior=0: 0.58%, 0.52; an online model that saw the same 50 frames:
+    # 0.55%, 0.66). A car colour that covered a lane pixel in a fifth of the
+    # fitted frames still counts as background: the prior only drops colours
+    # seen in less than about 18% of them.
     assert false_positives < 0.01 * negatives
-    assert true_positives > 0.45 * positives
+    assert true_positives > 0.55 * positives
     assert state_invariant_violations(model) == []
