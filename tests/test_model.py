@@ -302,3 +302,27 @@ def test_sixteen_bit_thermal_frames_work_with_the_defaults():
 def test_intensity_scale_is_validated():
     with pytest.raises(ValueError, match="intensity_scale"):
         BackgroundMixture(intensity_scale=0).apply(np.zeros((2, 2), np.uint8))
+
+
+def test_full_preset_models_correlated_colour_noise_that_mog2_flags():
+    # Brightness flicker moves all three channels together (sigma 6 each, fully
+    # correlated): MOG2's spherical variance sees three times the variance it
+    # fits per channel; a full covariance learns the direction.
+    rng = np.random.default_rng(3)
+    background = rng.uniform(60, 190, (32, 32, 3))
+    def frame():
+        return np.clip(background + rng.normal(0, 6, (32, 32, 1)), 0, 255).astype(np.float32)
+    models = {name: BackgroundMixture.from_preset(name, detect_shadows=False)
+              for name in ("mog2", "full")}
+    assert models["full"].covariance_type == "full" and models["full"].var_threshold == 48.0
+    for _ in range(200):
+        sample = frame()
+        for model in models.values():
+            model.apply(sample)
+    false_alarms = {name: np.mean([np.mean(m.apply(frame()) == 255) for _ in range(50)])
+                    for name, m in models.items()}
+    assert false_alarms["full"] < 0.2 * false_alarms["mog2"], false_alarms
+    # An object of another colour is still found.
+    probe = frame()
+    probe[8:16, 8:16] = background[8:16, 8:16][..., ::-1] + 40
+    assert np.all(models["full"].apply(probe, learning_rate=0)[8:16, 8:16] == 255)
