@@ -349,7 +349,7 @@ class _Output:
 def _open_outputs(options: RunOptions, fps: float | None) -> list[_Output]:
     from bgmix.export import CsvWriter, JsonlWriter, MotWriter
     from bgmix.io import DEFAULT_FPS, MaskVideoWriter, PngMaskWriter
-    from bgmix.sinks import BackgroundVideoWriter, OverlayVideoWriter
+    from bgmix.sinks import BackgroundVideoWriter, OverlayVideoWriter, ThreadedWriter
 
     rate = fps if fps else DEFAULT_FPS
     opened: list[_Output] = []
@@ -364,9 +364,13 @@ def _open_outputs(options: RunOptions, fps: float | None) -> list[_Output]:
                                      "FFV1); give a folder name (no suffix) for PNG masks")
                 else:
                     sink = PngMaskWriter(path)
+                # Encoding on a thread of its own overlaps the model's work on the next
+                # frame; masks, frames and blobs are new objects every frame, so the
+                # queued ones are never changed under the writer.
+                sink = ThreadedWriter(sink)
                 write = (lambda s: lambda r: s.write(r.mask))(sink)
             elif name == "overlay":
-                sink = OverlayVideoWriter(path, rate)
+                sink = ThreadedWriter(OverlayVideoWriter(path, rate))
                 write = (lambda s: lambda r: s.write(r.frame, r.mask, r.blobs))(sink)
             elif name == "background":
                 sink = BackgroundVideoWriter(path, rate, every=options.background_every)
