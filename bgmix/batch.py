@@ -228,6 +228,15 @@ class RunOptions:
         Write the background image every this many frames.
     mot, jsonl, csv : str or None
         Exports (:mod:`bgmix.export`).
+    probability : str or None
+        The foreground probability as 8-bit grey, ``round(255 p)``: ``*.mkv``
+        (FFV1) or a folder of PNGs, as ``masks``.
+    outliers : str or None
+        255 where a pixel's log-likelihood under the background is below
+        ``outlier_threshold`` (:meth:`BackgroundMixture.outliers`, from the
+        same pass), 0 elsewhere; ``*.mkv`` or a PNG folder.
+    outlier_threshold : float or None
+        Needed with ``outliers``.
     max_frames : int or None
         Stop after this many frames.
     bootstrap : int or None
@@ -254,12 +263,16 @@ class RunOptions:
     mot: str | None = None
     jsonl: str | None = None
     csv: str | None = None
+    probability: str | None = None
+    outliers: str | None = None
+    outlier_threshold: float | None = None
     max_frames: int | None = None
     bootstrap: int | None = None
     bootstrap_from: str | None = None
     bootstrap_options: Mapping[str, Any] = field(default_factory=dict)
 
-    OUTPUT_NAMES = ("masks", "overlay", "background", "mot", "jsonl", "csv")
+    OUTPUT_NAMES = ("masks", "overlay", "background", "mot", "jsonl", "csv", "probability",
+                    "outliers")
 
     def outputs(self) -> dict[str, str]:
         """The outputs asked for, by name, in a fixed order."""
@@ -355,20 +368,27 @@ def _open_outputs(options: RunOptions, fps: float | None) -> list[_Output]:
     opened: list[_Output] = []
     for name, path in options.outputs().items():
         try:
-            if name == "masks":
+            if name in ("masks", "probability", "outliers"):
                 suffix = Path(path).suffix.lower()
                 if suffix == ".mkv":
                     sink: Any = MaskVideoWriter(path, rate)
                 elif suffix:
-                    raise ValueError(f"--masks {path}: a mask video must be .mkv (lossless "
-                                     "FFV1); give a folder name (no suffix) for PNG masks")
+                    raise ValueError(f"--{name} {path}: a grey video must be .mkv (lossless "
+                                     "FFV1); give a folder name (no suffix) for PNGs")
                 else:
                     sink = PngMaskWriter(path)
                 # Encoding on a thread of its own overlaps the model's work on the next
                 # frame; masks, frames and blobs are new objects every frame, so the
-                # queued ones are never changed under the writer.
+                # queued ones are never changed under the writer (the probability and
+                # log-likelihood buffers are reused: what is queued is a new image).
                 sink = ThreadedWriter(sink)
-                write = (lambda s: lambda r: s.write(r.mask))(sink)
+                if name == "masks":
+                    write = (lambda s: lambda r: s.write(r.mask))(sink)
+                elif name == "probability":
+                    write = (lambda s: lambda r: s.write(probability_image(r.probability)))(sink)
+                else:
+                    write = (lambda s, t: lambda r: s.write(
+                        outlier_image(r.log_likelihood, t)))(sink, options.outlier_threshold)
             elif name == "overlay":
                 sink = ThreadedWriter(OverlayVideoWriter(path, rate))
                 write = (lambda s: lambda r: s.write(r.frame, r.mask, r.blobs))(sink)
@@ -386,6 +406,28 @@ def _open_outputs(options: RunOptions, fps: float | None) -> list[_Output]:
             raise
         opened.append(_Output(name, path, sink, write))
     return opened
+
+
+def probability_image(probability: np.ndarray) -> np.ndarray:
+    """The foreground probability as a new uint8 image, ``round(255 p)``.
+
+    Examples
+    --------
+    >>> probability_image(np.array([[0.0, 0.5, 1.0]], np.float32)).tolist()
+    [[0, 128, 255]]
+    """
+    return np.rint(probability * np.float32(255)).astype(np.uint8)
+
+
+def outlier_image(log_likelihood: np.ndarray, threshold: float) -> np.ndarray:
+    """255 where the log-likelihood is below ``threshold`` (``-inf`` too), else 0; a new image.
+
+    Examples
+    --------
+    >>> outlier_image(np.array([[-3.0, -40.0, -np.inf]], np.float32), -20.0).tolist()
+    [[0, 255, 255]]
+    """
+    return (log_likelihood < np.float32(threshold)).view(np.uint8) * np.uint8(255)
 
 
 _VIDEO_OUTPUT_SUFFIXES = (".mkv", ".mp4", ".avi")
@@ -526,9 +568,12 @@ def run_video(source: Any, options: RunOptions, *,
             model._validated()  # bad parameters fail before anything is opened
             exports = any(getattr(options, n) is not None for n in ("mot", "jsonl", "csv"))
             needs_blobs = exports or options.overlay is not None
+            if options.outliers is not None and options.outlier_threshold is None:
+                raise ValueError("--outliers needs --outlier-threshold LOG_LIKELIHOOD")
             kwargs: dict[str, Any] = {"postprocess": options.postprocess,
-                                      "probability": exports, "blobs": needs_blobs,
-                                      "max_frames": options.max_frames}
+                                      "probability": exports or options.probability is not None,
+                                      "log_likelihood": options.outliers is not None,
+                                      "blobs": needs_blobs, "max_frames": options.max_frames}
             if options.bootstrap is not None:
                 kwargs["bootstrap"] = options.bootstrap
                 kwargs["bootstrap_source"] = options.bootstrap_from

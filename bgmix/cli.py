@@ -265,6 +265,16 @@ def _model_params(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # parser
 # ---------------------------------------------------------------------------
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def _components(text: str) -> int | str:
     if text.strip().lower() == "bic":
         return "bic"
@@ -295,7 +305,8 @@ def _positive_int(text: str) -> int:
 # .part.mkv up to the last flushed block, where an MP4 without its index is lost.
 DEFAULT_OUTPUT_NAMES = {"masks": "masks.mkv", "overlay": "overlay.mkv",
                         "background": "background.mkv", "mot": "det.txt",
-                        "jsonl": "blobs.jsonl", "csv": "blobs.csv"}
+                        "jsonl": "blobs.jsonl", "csv": "blobs.csv",
+                        "probability": "probability.mkv", "outliers": "outliers.mkv"}
 """Names of the outputs asked for without a path (inside OUTDIR, or each batch video's folder)."""
 
 _OUTPUT_SUFFIXES = {"mot": (".txt",), "jsonl": (".jsonl", ".ndjson"), "csv": (".csv",),
@@ -309,6 +320,10 @@ _OUTPUT_HELP = {
     "mot": "MOT Challenge det.txt: frame,-1,left,top,width,height,conf,-1,-1,-1 (1-based)",
     "jsonl": "JSON lines, one object per frame with its boxes, areas, centroids, confidences",
     "csv": "CSV, one row per blob",
+    "probability": "the foreground probability as grey 0-255 (round(255 p)): PATH.mkv (FFV1) "
+                   "or a folder of PNGs",
+    "outliers": "255 where the log-likelihood under the background is below "
+                "--outlier-threshold: PATH.mkv or a folder of PNGs",
 }
 
 
@@ -326,6 +341,9 @@ def _add_output_options(parser: argparse.ArgumentParser, *, batch: bool) -> None
                            help=f"{_OUTPUT_HELP[name]} (default name: {shown})".replace("%", "%%"))
     group.add_argument("--background-every", type=_positive_int, metavar="N",
                        help="write the background image every N frames (default: 1)")
+    group.add_argument("--outlier-threshold", type=_finite_float, metavar="LL",
+                       help="log-likelihood under which --outliers marks a pixel (model units: "
+                            "e.g. -20; see BackgroundMixture.score_samples)")
 
 
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -665,6 +683,8 @@ def _output_paths(args: argparse.Namespace, folder: Path | None, *, batch: bool)
     names = dict(DEFAULT_OUTPUT_NAMES, masks="masks.mkv" if fmt == "mkv" else "masks")
     asked = {name: getattr(args, name) for name in DEFAULT_OUTPUT_NAMES
              if getattr(args, name) is not None}
+    if (args.outlier_threshold is None) != ("outliers" not in asked):
+        raise ValueError("--outliers and --outlier-threshold LL go together")
     if not asked:
         asked = {"masks": True}
     elif args.format is not None and "masks" not in asked:
@@ -681,8 +701,9 @@ def _output_paths(args: argparse.Namespace, folder: Path | None, *, batch: bool)
         allowed = _OUTPUT_SUFFIXES.get(name)
         if allowed is not None and suffix not in allowed:
             raise ValueError(f"--{name} {value}: the name must end in {' or '.join(allowed)}")
-        if name == "masks" and suffix not in ("", ".mkv"):
-            raise ValueError(f"--masks {value}: a mask video must be .mkv (lossless FFV1); "
+        if name in ("masks", "probability", "outliers") and suffix not in ("", ".mkv"):
+            kind = "mask" if name == "masks" else "grey"
+            raise ValueError(f"--{name} {value}: a {kind} video must be .mkv (lossless FFV1); "
                              "give a name without a suffix for a folder of PNGs")
         paths[name] = value
     seen: dict[str, str] = {}
@@ -732,6 +753,7 @@ def _run_options(args: argparse.Namespace, outputs: dict[str, str]) -> Any:
     BackgroundMixture(**params)._validated()  # bad parameters fail before any file is opened
     return RunOptions(model_params=params, postprocess=_postprocess(args),
                       background_every=args.background_every or 1,
+                      outlier_threshold=args.outlier_threshold,
                       max_frames=args.max_frames, bootstrap=args.bootstrap,
                       bootstrap_from=args.bootstrap_from,
                       bootstrap_options=({} if args.bootstrap_components is None

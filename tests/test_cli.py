@@ -783,3 +783,38 @@ def test_progress_shows_eta_for_files_and_live_stats_for_streams(clip: Path, cap
         line = last_line(capsys.readouterr().err)
     progress.close()
     assert "40frame" in line.replace(" ", "") and "fps, dropped 0, latency" in line
+
+
+# ------------------------------------------------------------------ soft outputs
+def test_probability_and_outlier_outputs_match_the_model(clip: Path, tmp_path: Path):
+    assert main(["run", str(clip), "-o", str(tmp_path), "-q", "--masks", "--probability",
+                 "--outliers", "--outlier-threshold", "-20", "--no-detect-shadows"]) == 0
+    masks = read_masks(tmp_path / "masks.mkv")
+    probabilities = read_masks(tmp_path / "probability.mkv")
+    outliers = read_masks(tmp_path / "outliers.mkv")
+    assert len(masks) == len(probabilities) == len(outliers) == N
+    model = BackgroundMixture(detect_shadows=False)
+    p = np.empty(masks[0].shape, np.float32)
+    log_likelihood = np.empty_like(p)
+    capture = cv2.VideoCapture(str(clip))
+    for index in range(N):
+        ok, frame = capture.read()
+        assert ok
+        mask = model.apply(frame, probability=p, log_likelihood=log_likelihood)
+        np.testing.assert_array_equal(masks[index], mask)
+        np.testing.assert_array_equal(probabilities[index], np.rint(p * 255).astype(np.uint8))
+        np.testing.assert_array_equal(outliers[index], np.where(log_likelihood < -20, 255, 0))
+    capture.release()
+    # Shadows off: p >= 0.5 exactly where the mask is foreground.
+    assert all(np.array_equal(pr >= 128, m == 255) for pr, m in zip(probabilities[1:], masks[1:]))
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--outliers"], "--outliers and --outlier-threshold LL go together"),
+    (["--outlier-threshold", "-20"], "--outliers and --outlier-threshold LL go together"),
+    (["--probability", "p.mp4"], "--probability p.mp4: a grey video must be .mkv"),
+    (["--outliers", "--outlier-threshold", "nan"], "expected a finite number"),
+])
+def test_soft_output_bad_flags(clip: Path, tmp_path: Path, capsys, flags, message):
+    assert main(["run", str(clip), "-o", str(tmp_path), "-q", *flags]) == 2
+    assert message in capsys.readouterr().err
