@@ -12,6 +12,15 @@ on comparisons with ``inf`` (no background component) being honoured.
 
 from __future__ import annotations
 
+import os
+
+# Numba's omp layer (GNU OpenMP, where TBB is absent) keeps idle workers spinning
+# after each parallel kernel, taking the core that bgmix's decoder and writer threads
+# need between frames (scripts/bench_e2e.py, road clip, 2 cores: 0.38x -> 0.92x of the
+# OpenCV loop). libgomp reads this once, when Numba loads it at the first parallel
+# call; a value the user set wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 FASTMATH: bool | set[str] = False
 """Value passed as ``fastmath=`` to every ``numba.njit`` in ``bgmix.kernels``."""
 
