@@ -85,36 +85,39 @@ def renormalise_and_add(comps: list, nmodes: int, total, fits: bool, x: list, al
     """The end of OpenCV's per-pixel update, shared by every covariance type.
 
     Renormalise the live weights by their sum ``total``; then, when no
-    component explained the sample and ``alpha > 0``, give it a new component
-    of weight ``alpha`` (mean ``x``, covariance set by ``init_new(component)``):
+    component explained the sample, or every component was pruned (the
+    matched one too: ``total`` is 0), and ``alpha > 0``, give the sample a new
+    component (mean ``x``, covariance set by ``init_new(component)``):
     appended, or replacing the weakest when all ``n_components`` are live (the
-    others renormalised to sum to 1), then bubbled up past lighter ones.
-    Returns the live count. ``comps`` is changed in place.
+    others renormalised to sum to 1), then bubbled up past lighter ones. Its
+    weight is ``alpha``, or 1 when the components that stay have no weight
+    left. Returns the live count. ``comps`` is changed in place.
     """
     alpha1 = f32(1.0) - alpha
     inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
     for m in range(nmodes):
         comps[m].weight = comps[m].weight * inv
-    if fits or not alpha > 0:
+    if (fits and inv != 0) or not alpha > 0:
         return nmodes
-    scale_rest = alpha1
-    if nmodes == n_components:
-        # the weakest is replaced; the others are renormalised to sum to 1
-        new = n_components - 1
-        rest = f32(0.0)
-        for i in range(nmodes - 1):
-            rest += comps[i].weight
-        if rest > FLT_EPSILON:
-            scale_rest = alpha1 / rest
+    replace = nmodes == n_components
+    if replace:
+        new = n_components - 1  # the weakest is replaced
     else:
         new = nmodes
         nmodes += 1
-    if nmodes == 1:
-        comps[new].weight = f32(1.0)
-    else:
+    rest = f32(0.0)
+    for i in range(nmodes - 1):
+        rest += comps[i].weight
+    if rest > FLT_EPSILON:
+        # the others keep 1 - alpha between them
+        scale_rest = alpha1 / rest if replace else alpha1
         comps[new].weight = alpha
-        for i in range(nmodes - 1):
-            comps[i].weight = comps[i].weight * scale_rest
+    else:
+        # nothing left to the others (none, or all pruned): a sole component
+        scale_rest = alpha1
+        comps[new].weight = f32(1.0)
+    for i in range(nmodes - 1):
+        comps[i].weight = comps[i].weight * scale_rest
     comps[new].mean = list(x)
     init_new(comps[new])
     for i in range(nmodes - 1, 0, -1):
@@ -161,7 +164,7 @@ def update_pixel(x: list, comps: list[Component], n_live: int, p: Params,
             if dist2 < tg * var:
                 fits = True
                 weight += alpha
-                if alpha > 0:
+                if alpha > 0 and weight > 0:  # a subnormal alpha can leave weight 0
                     k = alpha / weight
                     comps[mode].mean = [m - k * d for m, d in zip(comps[mode].mean, diff)]
                     varnew = var + k * (dist2 - var)
@@ -427,7 +430,7 @@ def update_pixel_cov(x: list, comps: list[CovComponent], n_live: int, p: Params,
             if dist2 < tg:
                 fits = True
                 weight += alpha
-                if alpha > 0:
+                if alpha > 0 and weight > 0:  # a subnormal alpha can leave weight 0
                     k = alpha / weight
                     comps[mode].mean = [m - k * d for m, d in zip(comps[mode].mean, diff)]
                     updated = cov_update(cov, diff, k, var_min, var_max)

@@ -86,6 +86,19 @@ def test_learning_rates_match_reference(rates):
     run_both(frames, Params(), rates=rates)
 
 
+@pytest.mark.parametrize("rates", [[0.9], [0.6, 0.95], [1e-40, None, 1e-45]])
+def test_pruning_and_tiny_rates_match_reference(rates):
+    # High rates with pruning drop every component of many pixels (the matched
+    # one too): both give the sample a sole component of weight 1. Subnormal rates
+    # round a new weight to 0: neither learns from it (no inf gain, no NaN).
+    rng = np.random.default_rng(12)
+    frames = random_frames(rng, 20, 7, 9, 3)
+    model, _ = run_both(frames, Params(complexity_reduction=0.3, n_components=3), rates=rates)
+    live = np.arange(3)[:, None, None] < model.n_components_
+    np.testing.assert_allclose(np.where(live, model.weights_, 0).sum(axis=0), 1, atol=1e-5)
+    assert np.isfinite(model.means_).all()
+
+
 def test_known_foreground_matches_reference():
     rng = np.random.default_rng(3)
     frames = random_frames(rng, 30, 8, 9, 3)
