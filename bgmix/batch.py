@@ -28,7 +28,6 @@ import contextlib
 import dataclasses
 import datetime
 import glob as _glob
-import inspect
 import json
 import multiprocessing
 import os
@@ -47,7 +46,7 @@ import numpy as np
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "DONE_RECORD", "SUMMARY_NAME",
            "BatchItem", "OutputError", "RunOptions", "StopRequested", "VideoReport",
-           "batch_job", "expand_inputs", "handle_signals", "one_line", "process_accepts",
+           "batch_job", "expand_inputs", "handle_signals", "one_line",
            "read_done", "run_batch", "run_video", "write_json_atomic"]
 
 EXIT_OK = 0
@@ -499,19 +498,6 @@ def _stats_dict(stats: Any) -> dict[str, Any]:
     else:
         raw = dict(getattr(stats, "__dict__", {}))
     return {k: v for k, v in raw.items() if isinstance(v, (int, float, str, bool)) or v is None}
-
-
-def process_accepts(name: str) -> bool:
-    """True when :func:`bgmix.process` takes the keyword ``name``.
-
-    Examples
-    --------
-    >>> process_accepts("postprocess")
-    True
-    """
-    from bgmix.pipeline import process
-
-    return name in inspect.signature(process).parameters
 
 
 def run_video(source: Any, options: RunOptions, *,

@@ -1075,7 +1075,69 @@ def _create_temp(final: Path, suffix: str) -> tuple[int, Path]:
     raise FileExistsError(f"cannot create a temporary file next to {final}")  # pragma: no cover
 
 
-class MaskVideoWriter:
+class _TempFileVideo:
+    """The life of a video written under a temporary name and renamed when complete.
+
+    Subclasses set ``path``, ``n_written``, ``_writer`` (a ``cv2.VideoWriter``
+    once opened), ``_tmp`` (the temporary file) and ``_closed``, and write
+    frames; :meth:`close` renames (no file when nothing was written),
+    :meth:`abort` discards, and a writer left in a ``with`` block by an
+    exception, or abandoned, leaves no temporary file behind.
+    """
+
+    path: Path
+    n_written: int
+    _writer: cv2.VideoWriter | None
+    _tmp: Path | None
+    _closed: bool
+
+    def close(self) -> None:
+        """Finish the video and rename it to its final name (idempotent).
+
+        No file is created when nothing was written.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+        if self._tmp is not None:
+            if self.n_written:
+                os.replace(self._tmp, self.path)
+            else:
+                self._tmp.unlink(missing_ok=True)
+            self._tmp = None
+
+    def abort(self) -> None:
+        """Discard the video: release the writer and remove the temporary file."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+            self._tmp = None
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        try:
+            self.abort()
+        except Exception:
+            pass
+
+
+class MaskVideoWriter(_TempFileVideo):
     """Write grey masks to a lossless FFV1 video in a Matroska (``.mkv``) file.
 
     The video is written under a hidden temporary name next to ``path`` and
@@ -1163,49 +1225,6 @@ class MaskVideoWriter:
         if self._writer.write(mask) is False:  # OpenCV 5 reports failures; 4.x returns None
             raise RuntimeError(f"{self.path}: OpenCV failed to write mask {self.n_written}")
         self.n_written += 1
-
-    def close(self) -> None:
-        """Finish the video and rename it to its final name (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
-        if self._tmp is not None:
-            if self.n_written:
-                os.replace(self._tmp, self.path)
-            else:
-                self._tmp.unlink(missing_ok=True)
-            self._tmp = None
-
-    def abort(self) -> None:
-        """Discard the video: release the writer and remove the temporary file."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
-            self._tmp = None
-
-    def __enter__(self) -> MaskVideoWriter:
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def __del__(self) -> None:
-        # An abandoned writer leaves no temporary file behind.
-        try:
-            self.abort()
-        except Exception:
-            pass
 
 
 class PngMaskWriter:

@@ -216,10 +216,7 @@ class Processing(Iterator[FrameResult]):
             else:
                 index, frame, t_read = self._read()
             return self._process(index, frame, t_read)
-        except StopIteration:
-            self.close()
-            raise
-        except BaseException:  # a read error, a bad frame, an interruption
+        except BaseException:  # the end, a read error, a bad frame, an interruption
             self.close()
             raise
 
@@ -293,18 +290,11 @@ class Processing(Iterator[FrameResult]):
                          "same size, dtype and channel count")
 
     def _process(self, index: int, frame: np.ndarray, t_read: float) -> FrameResult:
-        probability = None
+        probability = log_likelihood = None
         if self._want_probability:
-            shape = frame.shape[:2]
-            if self._probability is None or self._probability.shape != shape:
-                self._probability = np.empty(shape, np.float32)
-            probability = self._probability
-        log_likelihood = None
+            probability = self._probability = _buffer_for(self._probability, frame)
         if self._want_log_likelihood:
-            shape = frame.shape[:2]
-            if self._log_likelihood is None or self._log_likelihood.shape != shape:
-                self._log_likelihood = np.empty(shape, np.float32)
-            log_likelihood = self._log_likelihood
+            log_likelihood = self._log_likelihood = _buffer_for(self._log_likelihood, frame)
         try:
             raw_mask = self.model.apply(frame, self._learning_rate, probability=probability,
                                         log_likelihood=log_likelihood)
@@ -348,6 +338,13 @@ class Processing(Iterator[FrameResult]):
 
     def __repr__(self) -> str:
         return f"Processing(source={self.source!r}, closed={self._closed}, stats={self.stats!r})"
+
+
+def _buffer_for(buffer: np.ndarray | None, frame: np.ndarray) -> np.ndarray:
+    """``buffer`` when it is a float32 (H, W) of the frame's size, else a new one."""
+    if buffer is None or buffer.shape != frame.shape[:2]:
+        buffer = np.empty(frame.shape[:2], np.float32)
+    return buffer
 
 
 def _describe(layout: tuple[tuple[int, int], int, np.dtype]) -> str:

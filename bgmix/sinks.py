@@ -37,7 +37,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bgmix.io import _create_temp
+from bgmix.io import _create_temp, _TempFileVideo
 
 __all__ = ["OVERLAY_SUFFIXES", "BackgroundVideoWriter", "OverlayVideoWriter", "ThreadedWriter",
            "render_overlay", "to_display"]
@@ -137,7 +137,7 @@ def render_overlay(frame: np.ndarray, mask: np.ndarray, blobs: Any = None, *,
     return picture
 
 
-class _AtomicColourVideo:
+class _AtomicColourVideo(_TempFileVideo):
     """A colour video written under a temporary name and renamed on close."""
 
     kind = "video"
@@ -190,51 +190,6 @@ class _AtomicColourVideo:
         if self._writer.write(picture) is False:  # OpenCV 5 reports failures; 4.x returns None
             raise OSError(f"{self.path}: OpenCV failed to write frame {self.n_written}")
         self.n_written += 1
-
-    def close(self) -> None:
-        """Finish the video and rename it to its final name (idempotent).
-
-        No file is created when nothing was written.
-        """
-        if self._closed:
-            return
-        self._closed = True
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
-        if self._tmp is not None:
-            if self.n_written:
-                os.replace(self._tmp, self.path)
-            else:
-                self._tmp.unlink(missing_ok=True)
-            self._tmp = None
-
-    def abort(self) -> None:
-        """Discard the video: release the writer and remove the temporary file."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
-            self._tmp = None
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def __del__(self) -> None:
-        try:
-            self.abort()
-        except Exception:
-            pass
 
 
 class OverlayVideoWriter(_AtomicColourVideo):
