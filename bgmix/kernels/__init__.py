@@ -1,29 +1,33 @@
 """Numba kernels: plain functions over arrays and scalars.
 
 Nothing in this package imports OpenCV or does I/O; ``bgmix.model`` prepares
-the arrays and scalars and calls these functions once per frame. One kernel
-per covariance type: ``update_spherical`` (one variance per component, as
-OpenCV MOG2), ``update_diag`` (one per channel), ``update_full`` (a 3x3
-covariance per component) and ``update_tied`` (one 3x3 covariance per pixel).
-``background_image_spherical`` serves every type (it reads weights and means);
-``score_frame`` is the read-only log-likelihood pass and ``fit_em`` the batch
-EM bootstrap.
+the arrays and scalars and calls these functions once per frame.
+
+- :mod:`~bgmix.kernels.covariance`: the covariance types, each declared once
+  (state layout, planar view, distance, EM code, BIC parameters).
+- :mod:`~bgmix.kernels.update`: the update template, one compiled pass that
+  classifies and learns a frame for every covariance type
+  (:func:`update_kernel` of an :class:`UpdateSpec`), with the per-type
+  hooks of :mod:`~bgmix.kernels._metric`, the per-pixel parameter planes
+  and the neighbourhood step.
+- :mod:`~bgmix.kernels.background`: the background image.
+- :mod:`~bgmix.kernels.em`: the batch EM bootstrap.
+- :mod:`~bgmix.kernels._common`: covariance algebra, the log-likelihood
+  (:func:`score_frame`), row dealing.
+- :mod:`~bgmix.kernels._config`: the one place that sets Numba's flags.
 """
 
 from bgmix.kernels._common import MAX_CORRELATION, score_frame
-from bgmix.kernels.diagonal import update_diag
+from bgmix.kernels.background import background_image
 from bgmix.kernels.em import fit_em
-from bgmix.kernels.full import update_full
-from bgmix.kernels.spherical import background_image_spherical, update_spherical
-from bgmix.kernels.tied import update_tied
+from bgmix.kernels.update import UpdateParams, UpdateSpec, update_kernel
 
 __all__ = [
     "MAX_CORRELATION",
-    "background_image_spherical",
+    "UpdateParams",
+    "UpdateSpec",
+    "background_image",
     "fit_em",
     "score_frame",
-    "update_diag",
-    "update_full",
-    "update_spherical",
-    "update_tied",
+    "update_kernel",
 ]

@@ -3,8 +3,8 @@
 :func:`fit_em` fits, for every pixel independently, a Gaussian mixture to
 that pixel's ``N`` samples (one per frame of an ``(N, H, W, C)`` stack) by
 expectation maximisation, and writes the result straight into the online
-model's state layout (see :mod:`bgmix.kernels.spherical`,
-:mod:`bgmix.kernels.full`), so that the online kernels continue from it.
+model's state layout (the registry's planar view,
+:mod:`bgmix.kernels.covariance`), so that the online kernels continue from it.
 
 The EM is scikit-learn's ``GaussianMixture`` per pixel:
 

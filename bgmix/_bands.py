@@ -1,0 +1,86 @@
+"""Running a band kernel on several threads.
+
+The update kernels (:mod:`bgmix.kernels.update`) are serial Numba functions
+that release the GIL and take ``(first_band, band_step)``: they process the
+bands ``first_band, first_band + band_step, ...`` of a frame. This module
+calls one on ``n`` threads, the calling thread included, each with its own
+``first_band``, and waits for all of them.
+
+Why not Numba's ``parallel=True``: a parallel kernel's compile optimises the
+row code once more inside the parallel wrapper, which made a cold first
+``apply`` take 14-16 s instead of 9-10 s (``scripts/bench.py`` measures it);
+and threads of our own are safe to call from any user thread, with no
+threading layer to pick. The cost is one hand-off per frame and thread
+(tens of microseconds), which ``scripts/bench.py`` includes.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable
+
+import numba
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+
+
+def resolve_threads(n_threads: int | None) -> int:
+    """``n_threads``, or ``numba.get_num_threads()`` (read at each call) when None.
+
+    Examples
+    --------
+    >>> resolve_threads(3)
+    3
+    >>> resolve_threads(None) == numba.get_num_threads()
+    True
+    """
+    return numba.get_num_threads() if n_threads is None else int(n_threads)
+
+
+def _workers(n: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < n:
+            # The old pool's threads finish what they hold and exit.
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="bgmix-band")
+            _pool_size = n
+        return _pool
+
+
+def run_bands(kernel: Callable[..., Any], args: tuple, n_threads: int) -> None:
+    """Call ``kernel(*args, i, n_threads)`` for ``i`` in ``range(n_threads)``, concurrently.
+
+    The calling thread runs ``i = 0``; an exception from any part is raised
+    here once every part has finished (the frame's outputs are then not
+    complete).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> seen = []
+    >>> run_bands(lambda out, first, step: out.append((first, step)), (seen,), 3)
+    >>> sorted(seen)
+    [(0, 3), (1, 3), (2, 3)]
+    """
+    if n_threads <= 1:
+        kernel(*args, 0, 1)
+        return
+    pool = _workers(n_threads - 1)
+    futures: list[Future] = [pool.submit(kernel, *args, i, n_threads)
+                             for i in range(1, n_threads)]
+    error: BaseException | None = None
+    try:
+        kernel(*args, 0, n_threads)
+    except BaseException as exc:  # noqa: BLE001  (re-raised below, after the others)
+        error = exc
+    for future in futures:
+        exc = future.exception()
+        if exc is not None and error is None:
+            error = exc
+    if error is not None:
+        raise error
