@@ -1,11 +1,11 @@
 """OpenCV-style drop-in: code written against ``cv2.createBackgroundSubtractorMOG2`` runs unchanged.
 
 This is the only module with OpenCV's camelCase names. The object wraps a
-:class:`bgmix.BackgroundMixture`; with the same parameters its masks are
-OpenCV's on 8-bit frames, except at pixels whose mixture is full when a new
-component must replace the weakest: bgmix then renormalises the remaining
-weights to sum to 1, where OpenCV lets the sum fall short until the next
-frame (agreement above 99.9% of pixels in practice).
+:class:`bgmix.BackgroundMixture` built from the ``"mog2"`` preset (OpenCV's
+defaults and OpenCV's weight arithmetic, ``renormalize=False``): with the
+same parameters its masks are OpenCV's, bit for bit, on 8-bit frames
+(tests/test_parity.py checks every pixel of every frame of the shared CDnet
+sequences and of a camera-jitter scene that fills the mixtures).
 """
 
 from __future__ import annotations
@@ -169,7 +169,8 @@ def createBackgroundSubtractorMOG2(history: int = 500, varThreshold: float = 16,
     >>> mog.apply(np.full((2, 2), 50, np.uint8), learningRate=-1).dtype
     dtype('uint8')
     """
-    model = BackgroundMixture(
+    model = BackgroundMixture.from_preset(
+        "mog2",
         history=int(history) if history > 0 else 500,
         var_threshold=float(varThreshold) if varThreshold > 0 else 16.0,
         detect_shadows=bool(detectShadows),

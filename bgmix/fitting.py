@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from bgmix import _validation as check
+from bgmix.kernels.covariance import COVARIANCE_TYPES
 from bgmix.kernels.em import fit_em
 
 if TYPE_CHECKING:
     from bgmix.model import BackgroundMixture
 
-COVARIANCE_CODES = {"spherical": 0, "diag": 1, "full": 2, "tied": 3}
-"""Integer code of each covariance type in :func:`bgmix.kernels.em.fit_em`."""
+COVARIANCE_CODES = {name: entry.em_code for name, entry in COVARIANCE_TYPES.items()}
+"""Integer code of each covariance type in :func:`bgmix.kernels.em.fit_em` (from the registry)."""
 
 INIT_CODES = {"k-means++": 0, "quantile": 1}
 """Integer code of each initialisation in :func:`bgmix.kernels.em.fit_em`."""
@@ -142,7 +143,7 @@ def fit_state(
     (5, [[1, 1, 1, 1], [1, 1, 1, 1]])
     """
     from bgmix.kernels import MAX_CORRELATION
-    from bgmix.model import _covariance_layout, _threads
+    from bgmix.model import _threads
 
     params = model._validated()
     k_slots = int(model.n_components)
@@ -169,20 +170,17 @@ def fit_state(
 
     stack = stack_frames(frames, float(params.intensity_scale))
     n_frames, height, width, n_channels = stack.shape
-    cov_name, cov_shape = _covariance_layout(params.covariance_type, k_slots, n_channels,
-                                             height, width)
+    entry = COVARIANCE_TYPES[params.covariance_type]
     weights = np.zeros((k_slots, height, width), np.float32)
-    covariances = np.zeros(cov_shape, np.float32)
+    covariances = np.zeros(entry.state_shape(k_slots, n_channels, height, width), np.float32)
     means = np.zeros((k_slots, n_channels, height, width), np.float32)
     n_modes = np.zeros((height, width), np.uint8)
     log_likelihood = np.empty((height, width), np.float32)
     # The kernel sees every covariance layout as (slots, planes, H, W).
-    planar = covariances.reshape((-1 if params.covariance_type != "tied" else 1,
-                                  cov_shape[-3] if params.covariance_type != "spherical" else 1,
-                                  height, width))
+    planar = entry.planar(covariances)
     min_weight = max(1.0 / n_frames, float(params.complexity_reduction))
     with _threads(params.n_threads):
-        fit_em(stack, params.intensity_scale, COVARIANCE_CODES[params.covariance_type],
+        fit_em(stack, params.intensity_scale, entry.em_code,
                k_min, k_max, n_init, max_iter, tol, INIT_CODES[init],
                np.zeros((1, 1, 1), np.int32), seed, REG_COVAR, True, params.var_min,
                params.var_max, MAX_CORRELATION, min_weight, weights, planar, means, n_modes,
@@ -192,15 +190,12 @@ def fit_state(
     # Slots the prior emptied hold no component: clear them as EM leaves unused slots.
     dead = np.arange(k_slots)[:, None, None] >= n_modes
     means[np.broadcast_to(dead[:, None], means.shape)] = 0
-    if params.covariance_type != "tied":
+    if entry.per_component:
         covariances[np.broadcast_to(dead[:, None] if covariances.ndim == 4 else dead,
                                     covariances.shape)] = 0
 
     model.reset()
-    model.weights_ = weights
-    setattr(model, cov_name, covariances)
-    model.means_ = means
-    model.n_components_ = n_modes
+    model._set_state(params.covariance_type, weights, covariances, means, n_modes)
     model.n_frames_seen_ = int(n_frames)
     model.frame_shape_ = (height, width, n_channels)
     model.frame_dtype_ = stack.dtype.name
@@ -249,10 +244,7 @@ def bic_free_parameters(covariance_type: str, n_components: int, n_channels: int
     >>> bic_free_parameters("full", 2, 3), bic_free_parameters("tied", 2, 3)
     (19, 13)
     """
-    triangle = n_channels * (n_channels + 1) // 2
-    covariance = {"spherical": n_components, "diag": n_components * n_channels,
-                  "full": n_components * triangle, "tied": triangle}[covariance_type]
-    return n_components - 1 + n_components * n_channels + covariance
+    return COVARIANCE_TYPES[covariance_type].free_parameters(n_components, n_channels)
 
 
 __all__ = ["COVARIANCE_CODES", "INIT_CODES", "REG_COVAR", "bic_free_parameters",

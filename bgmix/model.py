@@ -17,16 +17,19 @@ import numba
 import numpy as np
 
 from bgmix import _validation as check
-from bgmix.kernels import (
-    MAX_CORRELATION,
-    background_image_spherical,
-    update_diag,
-    update_full,
-    update_spherical,
-    update_tied,
-)
-from bgmix.kernels import score_frame
+from bgmix._bands import resolve_threads, run_bands
 from bgmix.fitting import fit_state
+from bgmix.kernels import MAX_CORRELATION, background_image, score_frame
+from bgmix.kernels.covariance import COVARIANCE_TYPES as _REGISTRY
+from bgmix.kernels.covariance import covariance_type as _covariance_entry
+from bgmix.kernels.update import (
+    UpdateParams,
+    UpdateSpec,
+    neighbourhood_kernel,
+    plane_stride,
+    state_planes,
+    update_kernel,
+)
 
 FORMAT_VERSION = 2
 """Version of the ``.npz`` layout written by :meth:`BackgroundMixture.save`.
@@ -38,21 +41,50 @@ _STATE_ARRAYS = ("weights_", "variances_", "means_", "n_components_")
 """State arrays of a spherical or diag model; full and tied models hold
 ``covariances_`` instead of ``variances_`` (see :func:`_covariance_layout`)."""
 
-COVARIANCE_TYPES = ("spherical", "diag", "full", "tied")
-_KERNELS = {"spherical": update_spherical, "diag": update_diag,
-            "full": update_full, "tied": update_tied}
+
+class _StateView:
+    """A state attribute (``weights_``, ``means_``, ``variances_``, ``covariances_``).
+
+    The model keeps its weights, means and (co)variances as the planes of
+    one padded array (the update kernel's layout, see
+    :mod:`bgmix.kernels.update`); these attributes are views of it in the
+    documented shapes. Assigning to one copies the values in (same shape);
+    without a state, reading one raises AttributeError (``hasattr`` works).
+    """
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, model: Any, owner: type | None = None) -> Any:
+        if model is None:
+            return self
+        views = model.__dict__.get("_views")
+        if views is None or self.part not in views:
+            raise AttributeError(
+                f"{type(model).__name__} has no {self.name}: no state yet (apply a frame or "
+                "call fit), or the covariance type keeps its covariances in "
+                f"{'covariances_' if self.name == 'variances_' else 'variances_'}")
+        return views[self.part]
+
+    def __set__(self, model: Any, value: Any) -> None:
+        view = self.__get__(model)
+        value = np.asarray(value)
+        if value.shape != view.shape:
+            raise ValueError(f"{self.name} must have shape {view.shape}, got {value.shape}")
+        view[...] = value
+
+COVARIANCE_TYPES = tuple(_REGISTRY)
+"""The covariance types, as declared in :mod:`bgmix.kernels.covariance`."""
 
 
 def _covariance_layout(covariance_type: str, k: int, n_channels: int, height: int,
                        width: int) -> tuple[str, tuple[int, ...]]:
     """Name and shape of the state array holding a model's (co)variances."""
-    planes = 6 if n_channels == 3 else 1  # upper triangle of 3x3, or 1x1
-    return {
-        "spherical": ("variances_", (k, height, width)),
-        "diag": ("variances_", (k, n_channels, height, width)),
-        "full": ("covariances_", (k, planes, height, width)),
-        "tied": ("covariances_", (planes, height, width)),
-    }[covariance_type]
+    entry = _REGISTRY[covariance_type]
+    return entry.state_name, entry.state_shape(k, n_channels, height, width)
 
 
 @dataclass(frozen=True)
@@ -69,9 +101,12 @@ class _KernelParams:
     tau: np.float32
     detect_shadows: bool
     shadow_value: np.uint8
-    n_threads: int
+    n_threads: int | None
     intensity_scale: np.float32
     covariance_type: str
+    history: int
+    renormalize: bool
+    neighbourhood_radius: int
 
 
 class BackgroundMixture:
@@ -140,8 +175,25 @@ class BackgroundMixture:
         thermal cameras whose useful range is a few hundred counts). For
         full-range 16-bit frames use ``255 / 65535`` (12-bit data:
         ``255 / 4095``) so the 8-bit defaults apply.
+    renormalize : bool, default=True
+        When a full mixture replaces its weakest component with a new one,
+        rescale the other weights so that the live weights still sum to 1.
+        False computes OpenCV's arithmetic, which lets the sum fall short
+        until the next frame (``bgmix.compat`` and the ``"mog2"`` preset use
+        it, to reproduce OpenCV's masks bit for bit).
+    neighbourhood_radius : int, default=0
+        The neighbourhood step: a pixel still foreground after its own
+        mixture is background when its sample lies within ``var_threshold``
+        of a background component of a pixel at most this many rows and
+        columns away (Elgammal et al. 2000's displacement test: swaying
+        leaves, ripples, small camera shake). 0 turns it off (OpenCV).
+        The state is not affected, only the mask and probability.
     n_threads : int or None, default=None
-        Threads of the compiled kernel; None uses every core Numba sees.
+        Threads of the compiled kernels, the calling thread included. None:
+        ``numba.get_num_threads()`` at each call, so ``numba.set_num_threads``
+        (or ``NUMBA_NUM_THREADS``) decides, as for any Numba code. The
+        per-frame update runs on bgmix's own threads (GIL released), so a
+        model may be used from any thread.
 
     Attributes
     ----------
@@ -202,6 +254,8 @@ class BackgroundMixture:
         shadow_value: int = 127,
         shadow_threshold: float = 0.5,
         intensity_scale: float = 1.0,
+        renormalize: bool = True,
+        neighbourhood_radius: int = 0,
         n_threads: int | None = None,
     ) -> None:
         self.n_components = n_components
@@ -218,8 +272,22 @@ class BackgroundMixture:
         self.shadow_value = shadow_value
         self.shadow_threshold = shadow_threshold
         self.intensity_scale = intensity_scale
+        self.renormalize = renormalize
+        self.neighbourhood_radius = neighbourhood_radius
         self.n_threads = n_threads
-        self._kernel_params: _KernelParams | None = None
+
+    weights_ = _StateView("weights")
+    means_ = _StateView("means")
+    variances_ = _StateView("variances")
+    covariances_ = _StateView("covariances")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Parameters are validated once and cached in their kernel form; an
+        # assignment to any of them (``model.var_threshold = 30``) drops the
+        # cache, so the next apply validates and uses the new value.
+        object.__setattr__(self, name, value)
+        if not name.endswith("_") and not name.startswith("_"):
+            self.__dict__["_kernel_params"] = None
 
     # ------------------------------------------------------------------ params
     @classmethod
@@ -270,7 +338,6 @@ class BackgroundMixture:
             if name in ("n_components", "covariance_type") and value != getattr(self, name):
                 self.reset()
             setattr(self, name, value)
-        self._kernel_params = None
         return self
 
     def __repr__(self) -> str:
@@ -279,13 +346,12 @@ class BackgroundMixture:
 
     def _validated(self) -> _KernelParams:
         """Validate the parameters once and cache their kernel form."""
-        if self._kernel_params is not None:
-            return self._kernel_params
+        cached = self.__dict__.get("_kernel_params")
+        if cached is not None:
+            return cached
         check.check_int("n_components", self.n_components, 1, 255)
-        if not isinstance(self.covariance_type, str) or self.covariance_type not in COVARIANCE_TYPES:
-            allowed = ", ".join(repr(t) for t in COVARIANCE_TYPES)
-            raise ValueError(f"covariance_type must be one of {allowed}, got {self.covariance_type!r}")
-        check.check_int("history", self.history, 1)
+        _covariance_entry(self.covariance_type)
+        history = check.check_int("history", self.history, 1)
         var_threshold = check.check_float("var_threshold", self.var_threshold, 0, low_open=True)
         var_threshold_gen = check.check_float("var_threshold_gen", self.var_threshold_gen, 0, low_open=True)
         background_ratio = check.check_float("background_ratio", self.background_ratio, 0, 1, low_open=True)
@@ -297,13 +363,15 @@ class BackgroundMixture:
         detect_shadows = check.check_bool("detect_shadows", self.detect_shadows)
         shadow_value = check.check_int("shadow_value", self.shadow_value, 0, 255)
         tau = check.check_float("shadow_threshold", self.shadow_threshold, 0, 1, low_open=True)
-        max_threads = numba.config.NUMBA_NUM_THREADS
+        renormalize = check.check_bool("renormalize", self.renormalize)
+        radius = check.check_int("neighbourhood_radius", self.neighbourhood_radius, 0, 16)
         if self.n_threads is None:
-            n_threads = max_threads
+            n_threads = None
         else:
-            n_threads = check.check_int("n_threads", self.n_threads, 1, max_threads)
+            n_threads = check.check_int("n_threads", self.n_threads, 1,
+                                        numba.config.NUMBA_NUM_THREADS)
         f32 = np.float32
-        self._kernel_params = _KernelParams(
+        params = _KernelParams(
             var_threshold=f32(var_threshold), background_ratio=f32(background_ratio),
             var_threshold_gen=f32(var_threshold_gen), var_init=f32(var_init),
             var_min=f32(var_min), var_max=f32(var_max),
@@ -312,8 +380,10 @@ class BackgroundMixture:
             n_threads=n_threads, covariance_type=self.covariance_type,
             intensity_scale=np.float32(check.check_float(
                 "intensity_scale", self.intensity_scale, 0, low_open=True)),
+            history=history, renormalize=renormalize, neighbourhood_radius=radius,
         )
-        return self._kernel_params
+        self.__dict__["_kernel_params"] = params
+        return params
 
     # ------------------------------------------------------------------- state
     @property
@@ -331,27 +401,53 @@ class BackgroundMixture:
         >>> model.reset().is_initialized
         False
         """
-        for name in (*_STATE_ARRAYS, "covariances_", "n_frames_seen_", "frame_shape_", "frame_dtype_"):
+        for name in ("_planes", "_views", "_layout", "n_components_", "n_frames_seen_",
+                     "frame_shape_", "frame_dtype_"):
             self.__dict__.pop(name, None)
         return self
 
+    def _allocate_state(self, covariance_type: str, n_components: int, n_channels: int,
+                        height: int, width: int) -> None:
+        """Allocate the state planes (zeros) and the views of them."""
+        entry = _REGISTRY[covariance_type]
+        cov_shape = entry.state_shape(n_components, n_channels, height, width)
+        n_cov = int(np.prod(cov_shape[:-2]))
+        n_pixels = height * width
+        planes = np.zeros((state_planes(n_components, n_channels, n_cov),
+                           plane_stride(n_pixels)), np.float32)
+        used = planes[:, :n_pixels]
+        k, c = n_components, n_channels
+        views = {
+            "weights": used[:k].reshape((k, height, width)),
+            "means": used[k:k * (1 + c)].reshape((k, c, height, width)),
+            entry.state_name[:-1]: used[k * (1 + c):].reshape(cov_shape),
+        }
+        self.__dict__["_planes"] = planes
+        self.__dict__["_views"] = views
+        self.__dict__["_layout"] = (covariance_type, n_components, n_channels, height, width)
+
+    def _set_state(self, covariance_type: str, weights: np.ndarray, covariance: np.ndarray,
+                   means: np.ndarray, n_modes: np.ndarray) -> None:
+        """Install state arrays (copied into the planes); shapes as the attributes'."""
+        k, height, width = weights.shape
+        self._allocate_state(covariance_type, k, means.shape[1], height, width)
+        views = self.__dict__["_views"]
+        views["weights"][...] = weights
+        views["means"][...] = means
+        views[_REGISTRY[covariance_type].state_name[:-1]][...] = covariance
+        self.n_components_ = np.ascontiguousarray(n_modes, dtype=np.uint8)
+
     def _state_arrays(self) -> tuple[str, ...]:
-        name = "covariances_" if self.covariance_type in ("full", "tied") else "variances_"
-        return ("weights_", name, "means_", "n_components_")
+        return ("weights_", _REGISTRY[self.covariance_type].state_name, "means_", "n_components_")
 
     def _initialize(self, frame: np.ndarray, params: _KernelParams) -> None:
         height, width, n_channels = frame.shape
         k = int(self.n_components)
         self.reset()
-        self.weights_ = np.zeros((k, height, width), np.float32)
-        name, shape = _covariance_layout(params.covariance_type, k, n_channels, height, width)
-        covariance = np.zeros(shape, np.float32)
-        if params.covariance_type == "tied":
-            # The shared covariance starts at var_init * I; components do not reset it.
-            for plane in ((0, 3, 5) if shape[0] == 6 else (0,)):
-                covariance[plane] = params.var_init
-        setattr(self, name, covariance)
-        self.means_ = np.zeros((k, n_channels, height, width), np.float32)
+        entry = _REGISTRY[params.covariance_type]
+        self._allocate_state(params.covariance_type, k, n_channels, height, width)
+        covariance = getattr(self, entry.state_name)
+        covariance[...] = entry.new_state(k, n_channels, height, width, params.var_init)
         self.n_components_ = np.zeros((height, width), np.uint8)
         self.n_frames_seen_ = 0
         self.frame_shape_ = (height, width, n_channels)
@@ -367,6 +463,8 @@ class BackgroundMixture:
         probability: np.ndarray | None = None,
         log_likelihood: np.ndarray | None = None,
         out: np.ndarray | None = None,
+        threshold_map: np.ndarray | None = None,
+        rate_map: np.ndarray | None = None,
     ) -> np.ndarray:
         """Classify a frame and learn it, in one pass over the pixels.
 
@@ -398,6 +496,16 @@ class BackgroundMixture:
             :meth:`score_samples` costs; nothing when not given.
         out : ndarray of uint8, (H, W), optional
             Buffer for the mask.
+        threshold_map : ndarray of float32, (H, W), optional
+            A per-pixel ``var_threshold`` used instead of the scalar one (in
+            the decision, the shadow test, the neighbourhood step and the
+            probability): positive and finite.
+        rate_map : ndarray of float32, (H, W), optional
+            A per-pixel factor of the learning rate (and of the prior's
+            pruning), in [0, 1e3]: 0 freezes a pixel this frame (as
+            ``known_foreground``, which multiplies it by 0), 1 is the
+            scalar rate exactly. These two planes are the kernel's
+            extension point for per-pixel feedback.
 
         Returns
         -------
@@ -424,8 +532,6 @@ class BackgroundMixture:
         height, width, n_channels = frame.shape
         rate = self._check_learning_rate(learning_rate)
         reinitialize = rate is not None and rate >= 1.0
-        cov_name, cov_shape = _covariance_layout(
-            params.covariance_type, int(self.n_components), n_channels, height, width)
         if not self.is_initialized or reinitialize:
             self._initialize(frame, params)
         elif frame.shape != self.frame_shape_ or frame.dtype.name != self.frame_dtype_:
@@ -435,26 +541,30 @@ class BackgroundMixture:
                 f"with {self.frame_shape_[2]} channel(s), dtype {self.frame_dtype_}; pass "
                 "learning_rate=1 to re-initialise the model from this frame"
             )
-        elif getattr(getattr(self, cov_name, None), "shape", None) != cov_shape:
+        elif self.__dict__["_layout"] != (params.covariance_type, int(self.n_components),
+                                          n_channels, height, width):
             raise ValueError(
                 f"the learned state does not fit covariance_type={params.covariance_type!r}, "
                 f"n_components={self.n_components!r}; change them with set_params() (which "
                 "resets the state) or call reset()")
-        if known_foreground is not None:
-            known = check.as_pixel_mask(known_foreground, (height, width), "known_foreground")
+        shape = (height, width)
+        pixel_planes = (threshold_map is not None or rate_map is not None
+                        or known_foreground is not None)
+        if pixel_planes:
+            threshold_plane, rate_plane = self._pixel_planes(
+                shape, params, threshold_map, rate_map, known_foreground)
         else:
-            known = np.zeros((1, width), np.uint8)
+            threshold_plane = rate_plane = _EMPTY_F32
         if probability is not None:
-            probability = check.as_output(probability, (height, width), np.float32, "probability")
+            probability = check.as_output(probability, shape, np.float32, "probability")
         if log_likelihood is not None:
-            log_likelihood = check.as_output(
-                log_likelihood, (height, width), np.float32, "log_likelihood")
+            log_likelihood = check.as_output(log_likelihood, shape, np.float32, "log_likelihood")
             if probability is not None and np.shares_memory(probability, log_likelihood):
                 raise ValueError("probability and log_likelihood must be different arrays")
         if out is None:
-            out = np.empty((height, width), np.uint8)
+            out = np.empty(shape, np.uint8)
         else:
-            out = check.as_output(out, (height, width), np.uint8, "out")
+            out = check.as_output(out, shape, np.uint8, "out")
 
         self.n_frames_seen_ += 1
         n = self.n_frames_seen_
@@ -463,25 +573,54 @@ class BackgroundMixture:
         if rate is not None and rate >= 0 and n > 1:
             alpha = rate
         else:
-            alpha = 1.0 / min(2 * n, self.history)
+            alpha = 1.0 / min(2 * n, params.history)
+        # OpenCV computes -learningRate * fCT in double, then rounds to float.
         prune = -alpha * float(params.complexity_reduction)
-
-        args = (
-            frame, params.intensity_scale, self.weights_, getattr(self, cov_name),
-            self.means_, self.n_components_, out,
-            probability if probability is not None else _EMPTY_F32, known,
-            np.float32(alpha), np.float32(prune), params.var_threshold,
-            params.background_ratio, params.var_threshold_gen, params.var_init,
-            params.var_min, params.var_max, params.tau, params.detect_shadows,
-            params.shadow_value, known_foreground is not None, probability is not None,
-        )
-        if params.covariance_type in ("full", "tied"):
-            args += (MAX_CORRELATION,)
-        args += (log_likelihood if log_likelihood is not None else _EMPTY_F32,
-                 log_likelihood is not None)
-        with _threads(params.n_threads):
-            _KERNELS[params.covariance_type](*args)
+        entry = _REGISTRY[params.covariance_type]
+        spec = UpdateSpec(entry.metric(n_channels), n_channels, not entry.per_component,
+                          params.detect_shadows, probability is not None, params.renormalize,
+                          pixel_planes)
+        f32 = np.float32
+        scalars = UpdateParams(
+            f32(alpha), f32(prune), params.var_threshold, params.background_ratio,
+            params.var_threshold_gen, params.var_init, params.var_min, params.var_max,
+            params.tau, f32(params.shadow_value), params.intensity_scale, MAX_CORRELATION,
+            f32(params.neighbourhood_radius))
+        planes = self.__dict__["_planes"]
+        k = int(self.n_components)
+        probability_out = probability if probability is not None else _EMPTY_F32
+        if log_likelihood is not None:
+            # From the state before this frame: scored first.
+            views = self.__dict__["_views"]
+            with _threads(params.n_threads):
+                score_frame(frame, params.intensity_scale, views["weights"],
+                            entry.planar(views[entry.state_name[:-1]]), views["means"],
+                            self.n_components_, 1 if entry.per_component else 0,
+                            entry.spherical, params.background_ratio, log_likelihood)
+        n_threads = resolve_threads(params.n_threads)
+        arguments = (frame, planes, k, self.n_components_, out, probability_out,
+                     threshold_plane, rate_plane, scalars)
+        run_bands(update_kernel(spec), arguments, n_threads)
+        if params.neighbourhood_radius > 0:
+            run_bands(neighbourhood_kernel(spec), arguments[:7] + (scalars,), n_threads)
         return out
+
+    @staticmethod
+    def _pixel_planes(shape, params, threshold_map, rate_map, known_foreground):
+        """The kernel's per-pixel threshold and rate planes (float32, C-contiguous)."""
+        if threshold_map is None:
+            threshold_plane = np.full(shape, params.var_threshold, np.float32)
+        else:
+            threshold_plane = check.as_plane(threshold_map, shape, "threshold_map",
+                                             low=0.0, low_open=True)
+        if rate_map is None:
+            rate_plane = np.ones(shape, np.float32)
+        else:
+            rate_plane = check.as_plane(rate_map, shape, "rate_map", low=0.0, high=1e3)
+        if known_foreground is not None:
+            known = check.as_pixel_mask(known_foreground, shape, "known_foreground")
+            rate_plane = np.where(known != 0, np.float32(0.0), rate_plane)
+        return threshold_plane, rate_plane
 
     # --------------------------------------------------------------------- fit
     def fit(
@@ -631,20 +770,12 @@ class BackgroundMixture:
             out = np.empty((height, width), np.float32)
         else:
             out = check.as_output(out, (height, width), np.float32, "out")
-        k = self.weights_.shape[0]
-        covariance_type = params.covariance_type
-        if covariance_type == "spherical":
-            cov = np.ascontiguousarray(self.variances_).reshape(k, 1, height, width)
-        elif covariance_type == "diag":
-            cov = self.variances_
-        elif covariance_type == "full":
-            cov = self.covariances_
-        else:
-            cov = self.covariances_[np.newaxis]
+        entry = _REGISTRY[params.covariance_type]
+        cov = entry.planar(getattr(self, entry.state_name))
         with _threads(params.n_threads):
             score_frame(frame, params.intensity_scale, self.weights_, cov, self.means_,
-                        self.n_components_, 0 if covariance_type == "tied" else 1,
-                        covariance_type == "spherical", params.background_ratio, out)
+                        self.n_components_, 1 if entry.per_component else 0,
+                        entry.spherical, params.background_ratio, out)
         return out
 
     def score(self, frame: np.ndarray) -> float:
@@ -743,7 +874,7 @@ class BackgroundMixture:
         height, width, n_channels = self.frame_shape_
         image = np.empty((height, width, n_channels), np.float32)
         with _threads(params.n_threads):
-            background_image_spherical(self.weights_, self.means_, self.n_components_,
+            background_image(self.weights_, self.means_, self.n_components_,
                                        params.background_ratio, image)
         image /= params.intensity_scale
         dtype = np.dtype(self.frame_dtype_)
@@ -871,8 +1002,7 @@ class BackgroundMixture:
             for name in (*model._state_arrays(), "n_frames_seen_", "frame_shape_", "frame_dtype_"):
                 if name not in contents:
                     raise ValueError(f"{path}: state array {name} is missing")
-            for name in model._state_arrays():
-                setattr(model, name, np.ascontiguousarray(contents[name]))
+            arrays = {name: contents[name] for name in model._state_arrays()}
             model.n_frames_seen_ = cls._file_scalar(contents, "n_frames_seen_", "integer", path)
             if model.n_frames_seen_ < 0:
                 raise ValueError(f"{path}: n_frames_seen_ must be >= 0, got {model.n_frames_seen_}")
@@ -886,11 +1016,14 @@ class BackgroundMixture:
             if model.frame_dtype_ not in ("uint8", "uint16", "float32"):
                 raise ValueError(f"{path}: frame_dtype_ must be 'uint8', 'uint16' or 'float32', "
                                  f"got {model.frame_dtype_!r}")
-            model._check_state(path)
+            model._check_state(path, arrays)
             for name in model._state_arrays()[:3]:
-                bad = int(np.count_nonzero(~np.isfinite(getattr(model, name))))
+                bad = int(np.count_nonzero(~np.isfinite(arrays[name])))
                 if bad:
                     raise ValueError(f"{path}: state array {name} holds {bad} NaN or inf values")
+            state_name = _REGISTRY[model.covariance_type].state_name
+            model._set_state(model.covariance_type, arrays["weights_"], arrays[state_name],
+                             arrays["means_"], arrays["n_components_"])
         return model
 
     @staticmethod
@@ -901,8 +1034,13 @@ class BackgroundMixture:
             raise ValueError(f"{path}: {name} must be a single {kind}, got {check.describe(value)}")
         return int(value) if kind == "integer" else str(value)
 
-    def _check_state(self, source: object) -> None:
-        """Check the state arrays' shapes and dtypes against the parameters (cheap)."""
+    def _check_state(self, source: object, arrays: dict[str, np.ndarray] | None = None) -> None:
+        """Check state arrays (the model's own by default) against the parameters (cheap)."""
+        if arrays is None:
+            arrays = {"weights_": self.weights_, "means_": self.means_,
+                      "n_components_": self.n_components_}
+            name = _REGISTRY[self.covariance_type].state_name
+            arrays[name] = getattr(self, name, np.zeros(0, np.float32))
         k = int(self.n_components)
         height, width, n_channels = self.frame_shape_
         name, shape = _covariance_layout(self.covariance_type, k, n_channels, height, width)
@@ -913,17 +1051,27 @@ class BackgroundMixture:
             "n_components_": ((height, width), np.uint8),
         }
         for name, (shape, dtype) in expected.items():
-            array = getattr(self, name)
+            array = arrays[name]
             if array.shape != shape or array.dtype != dtype:
                 raise ValueError(f"{source}: state array {name} has {check.describe(array)}, "
                                  f"expected shape {shape}, dtype {np.dtype(dtype)}")
-        if int(self.n_components_.max(initial=0)) > k:
+        if int(arrays["n_components_"].max(initial=0)) > k:
             raise ValueError(f"{source}: n_components_ exceeds n_components={k}")
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_kernel_params"] = None
+        state.pop("_views", None)  # views of _planes; rebuilt on unpickling
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        layout = state.get("_layout")
+        if layout is not None:
+            planes = state["_planes"]
+            self._allocate_state(*layout)
+            self.__dict__["_planes"][...] = planes
+        self.__dict__["_kernel_params"] = None
 
 
 _EMPTY_F32 = np.zeros((1, 1), np.float32)
@@ -951,7 +1099,7 @@ class _threads:
     # Re-entrant, so code that nests _threads blocks on one thread cannot deadlock.
     _workqueue_lock = threading.RLock()
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int | None) -> None:
         self.n = n
         self.previous = 0
         self.locked = False
@@ -963,11 +1111,11 @@ class _threads:
         if numba.threading_layer() == "workqueue":
             self._workqueue_lock.acquire()
             self.locked = True
-        if self.previous != self.n:
+        if self.n is not None and self.previous != self.n:
             numba.set_num_threads(self.n)
 
     def __exit__(self, *exc: object) -> None:
-        if self.previous != self.n:
+        if self.n is not None and self.previous != self.n:
             numba.set_num_threads(self.previous)
         if self.locked:
             self.locked = False

@@ -1,7 +1,8 @@
 """Named parameter sets for :class:`bgmix.BackgroundMixture`.
 
-``"mog2"`` is OpenCV's ``createBackgroundSubtractorMOG2`` defaults: with it
-bgmix reproduces OpenCV's masks. Other presets trade that identity for
+``"mog2"`` is OpenCV's ``createBackgroundSubtractorMOG2`` defaults and its
+weight arithmetic (``renormalize=False``): with it bgmix reproduces OpenCV's
+masks bit for bit. Other presets trade that identity for
 quality or speed and say so:
 
 ``"full"``
@@ -32,9 +33,13 @@ MOG2: dict[str, Any] = {
     "detect_shadows": True,
     "shadow_value": 127,
     "shadow_threshold": 0.5,
+    "covariance_type": "spherical",
+    "renormalize": False,
+    "neighbourhood_radius": 0,
 }
 
-FULL: dict[str, Any] = {**MOG2, "covariance_type": "full", "var_threshold": 3 * MOG2["var_threshold"]}
+FULL: dict[str, Any] = {**MOG2, "covariance_type": "full", "var_threshold": 3 * MOG2["var_threshold"],
+                        "renormalize": True}
 
 PRESETS: MappingProxyType[str, MappingProxyType[str, Any]] = MappingProxyType({
     "mog2": MappingProxyType(MOG2),

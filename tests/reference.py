@@ -39,6 +39,8 @@ class Params:
     shadow_value: int = 127
     shadow_threshold: float = 0.5
     intensity_scale: float = 1.0
+    renormalize: bool = True
+    neighbourhood_radius: int = 0
 
 
 def foreground_probability(min_distance2: float, var_threshold: np.float32, background: bool) -> np.float32:
@@ -81,7 +83,7 @@ def is_shadow(x: list, comps: list[Component], tb: np.float32, big_tb: np.float3
 
 
 def renormalise_and_add(comps: list, nmodes: int, total, fits: bool, x: list, alpha,
-                        n_components: int, init_new) -> int:
+                        n_components: int, init_new, renormalize: bool = True) -> int:
     """The end of OpenCV's per-pixel update, shared by every covariance type.
 
     Renormalise the live weights by their sum ``total``; then, when no
@@ -89,7 +91,8 @@ def renormalise_and_add(comps: list, nmodes: int, total, fits: bool, x: list, al
     matched one too: ``total`` is 0), and ``alpha > 0``, give the sample a new
     component (mean ``x``, covariance set by ``init_new(component)``):
     appended, or replacing the weakest when all ``n_components`` are live (the
-    others renormalised to sum to 1), then bubbled up past lighter ones. Its
+    others renormalised to sum to 1 with ``renormalize``; else only scaled by
+    ``1 - alpha``, OpenCV's arithmetic), then bubbled up past lighter ones. Its
     weight is ``alpha``, or 1 when the components that stay have no weight
     left. Returns the live count. ``comps`` is changed in place.
     """
@@ -110,7 +113,7 @@ def renormalise_and_add(comps: list, nmodes: int, total, fits: bool, x: list, al
         rest += comps[i].weight
     if rest > FLT_EPSILON:
         # the others keep 1 - alpha between them
-        scale_rest = alpha1 / rest if replace else alpha1
+        scale_rest = alpha1 / rest if replace and renormalize else alpha1
         comps[new].weight = alpha
     else:
         # nothing left to the others (none, or all pruned): a sole component
@@ -128,14 +131,14 @@ def renormalise_and_add(comps: list, nmodes: int, total, fits: bool, x: list, al
 
 
 def update_pixel(x: list, comps: list[Component], n_live: int, p: Params,
-                 alpha: np.float32, prune: np.float32) -> tuple[list[Component], int, int, np.float32]:
-    """One pixel of OpenCV's MOG2Invoker.
+                 alpha: np.float32, prune: np.float32,
+                 tb: np.float32) -> tuple[list[Component], int, int, np.float32]:
+    """One pixel of OpenCV's MOG2Invoker, with the pixel's threshold ``tb``.
 
     ``comps`` holds all ``n_components`` slots (live ones first); returns the
     new slots, the new live count, the mask value and the probability.
     """
     comps = [Component(c.weight, c.variance, list(c.mean)) for c in comps]
-    tb = f32(p.var_threshold)
     tg = f32(p.var_threshold_gen)
     big_tb = f32(p.background_ratio)
     var_min = f32(min(p.var_min, p.var_max))
@@ -184,7 +187,8 @@ def update_pixel(x: list, comps: list[Component], n_live: int, p: Params,
         mode += 1
 
     nmodes = renormalise_and_add(comps, nmodes, total, fits, x, alpha, p.n_components,
-                                 lambda new: setattr(new, "variance", f32(p.var_init)))
+                                 lambda new: setattr(new, "variance", f32(p.var_init)),
+                                 p.renormalize)
 
     if background:
         mask = 0
@@ -216,11 +220,61 @@ class ReferenceDriver:
             return float(learning_rate)
         return 1.0 / min(2 * self.n_frames, self.p.history)
 
-    def _pixel_rates(self, rate: float, frozen: bool):
-        """(alpha, prune) of one pixel: zero where it is known foreground."""
+    def _pixel_rates(self, rate: float, frozen: bool, factor=None):
+        """(alpha, prune) of one pixel: zero where it is known foreground;
+        times the pixel's rate factor (float32) where a rate map is given."""
         if frozen:
             return f32(0.0), f32(0.0)
-        return f32(rate), f32(-rate * float(f32(self.p.complexity_reduction)))
+        alpha = f32(rate)
+        prune = f32(-rate * float(f32(self.p.complexity_reduction)))
+        if factor is None:
+            return alpha, prune
+        return alpha * f32(factor), prune * f32(factor)
+
+    def _pixel_threshold(self, threshold_map, yy, xx):
+        if threshold_map is None:
+            return f32(self.p.var_threshold)
+        return f32(threshold_map[yy, xx])
+
+    def _neighbourhood(self, frame, mask, prob, threshold_map, distance):
+        """The neighbourhood step: a 255 pixel within its threshold of a
+        background component of a neighbour (square window of the radius, the
+        pixel itself excluded; each neighbour's components in weight order
+        while their weights before them add up to less than background_ratio)
+        becomes 0, its probability that of the nearest such component.
+        ``distance(x, m, yy, xx)`` gives (D, s, D for the probability) of
+        sample ``x`` to component ``m`` of pixel (yy, xx)."""
+        radius = self.p.neighbourhood_radius
+        if radius <= 0:
+            return
+        weights, _, _, n_modes = self.state
+        h, w = mask.shape
+        scale = f32(self.p.intensity_scale)
+        big_tb = f32(self.p.background_ratio)
+        for yy in range(h):
+            for xx in range(w):
+                if mask[yy, xx] != 255:
+                    continue
+                x = [f32(frame[yy, xx, ch]) * scale for ch in range(frame.shape[2])]
+                tb = self._pixel_threshold(threshold_map, yy, xx)
+                found = False
+                nearest = math.inf
+                for qy in range(max(0, yy - radius), min(h, yy + radius + 1)):
+                    for qx in range(max(0, xx - radius), min(w, xx + radius + 1)):
+                        if (qy, qx) == (yy, xx):
+                            continue
+                        total = f32(0.0)
+                        for m in range(n_modes[qy, qx]):
+                            if not total < big_tb:
+                                break
+                            dist2, s, scaled = distance(x, m, qy, qx)
+                            if dist2 < tb * s:
+                                found = True
+                            nearest = min(nearest, float(scaled))
+                            total += weights[m, qy, qx]
+                if found:
+                    mask[yy, xx] = 0
+                    prob[yy, xx] = foreground_probability(nearest, tb, True)
 
     def background_image(self) -> np.ndarray:
         """Weighted mean of background components, before OpenCV's saturate_cast."""
@@ -254,7 +308,8 @@ class ReferenceMixture(ReferenceDriver):
         self.state = (np.zeros((k, h, w), f32), np.zeros((k, h, w), f32),
                       np.zeros((k, c, h, w), f32), np.zeros((h, w), np.uint8))
 
-    def apply(self, frame: np.ndarray, learning_rate=None, known_foreground=None):
+    def apply(self, frame: np.ndarray, learning_rate=None, known_foreground=None,
+              threshold_map=None, rate_map=None):
         frame = frame.reshape(frame.shape[0], frame.shape[1], -1)
         scale = self.p.intensity_scale
         h, w, c = frame.shape
@@ -269,15 +324,27 @@ class ReferenceMixture(ReferenceDriver):
                 comps = [Component(weights[m, yy, xx], variances[m, yy, xx],
                                    [means[m, ch, yy, xx] for ch in range(c)]) for m in range(k)]
                 frozen = known_foreground is not None and bool(known_foreground[yy, xx])
-                alpha, prune = self._pixel_rates(rate, frozen)
+                factor = None if rate_map is None else rate_map[yy, xx]
+                alpha, prune = self._pixel_rates(rate, frozen, factor)
                 comps, nm, mask[yy, xx], prob[yy, xx] = update_pixel(
-                    x, comps, int(n_modes[yy, xx]), self.p, alpha, prune)
+                    x, comps, int(n_modes[yy, xx]), self.p, alpha, prune,
+                    self._pixel_threshold(threshold_map, yy, xx))
                 n_modes[yy, xx] = nm
                 for m in range(k):
                     weights[m, yy, xx] = comps[m].weight
                     variances[m, yy, xx] = comps[m].variance
                     for ch in range(c):
                         means[m, ch, yy, xx] = comps[m].mean[ch]
+
+        def distance(x, m, qy, qx):
+            dist2 = f32(0.0)
+            for ch in range(c):
+                d = means[m, ch, qy, qx] - x[ch]
+                dist2 += d * d
+            var = variances[m, qy, qx]
+            return dist2, var, dist2 / var
+
+        self._neighbourhood(frame, mask, prob, threshold_map, distance)
         return mask, prob
 
 
@@ -393,7 +460,7 @@ def is_shadow_cov(x, comps, covs, tb, big_tb, tau):
 
 
 def update_pixel_cov(x: list, comps: list[CovComponent], n_live: int, p: Params, alpha, prune,
-                     tied_cov: list | None):
+                     tied_cov: list | None, tb: np.float32):
     """One pixel of the diag / full / tied update (``tied_cov`` not None: tied).
 
     Returns the new slots, the live count, the mask value, the probability
@@ -403,7 +470,6 @@ def update_pixel_cov(x: list, comps: list[CovComponent], n_live: int, p: Params,
              for c in comps]
     tied = tied_cov is not None
     tied_cov = list(tied_cov) if tied else None
-    tb = f32(p.var_threshold)
     tg = f32(p.var_threshold_gen)
     big_tb = f32(p.background_ratio)
     var_min = f32(min(p.var_min, p.var_max))
@@ -454,7 +520,8 @@ def update_pixel_cov(x: list, comps: list[CovComponent], n_live: int, p: Params,
         if not tied:  # a tied covariance is not reset by a new component
             new.cov = new_cov(len(new.cov), p.var_init)
 
-    nmodes = renormalise_and_add(comps, nmodes, total, fits, x, alpha, p.n_components, init_cov)
+    nmodes = renormalise_and_add(comps, nmodes, total, fits, x, alpha, p.n_components, init_cov,
+                                 p.renormalize)
 
     if background:
         mask = 0
@@ -497,7 +564,8 @@ class ReferenceCovMixture(ReferenceDriver):
         self.state = (np.zeros((k, h, w), f32), cov, np.zeros((k, c, h, w), f32),
                       np.zeros((h, w), np.uint8))
 
-    def apply(self, frame: np.ndarray, learning_rate=None, known_foreground=None):
+    def apply(self, frame: np.ndarray, learning_rate=None, known_foreground=None,
+              threshold_map=None, rate_map=None):
         frame = frame.reshape(frame.shape[0], frame.shape[1], -1)
         scale = self.p.intensity_scale
         h, w, c = frame.shape
@@ -515,9 +583,11 @@ class ReferenceCovMixture(ReferenceDriver):
                          for m in range(k)]
                 tied_cov = list(cov[:, yy, xx]) if tied else None
                 frozen = known_foreground is not None and bool(known_foreground[yy, xx])
-                alpha, prune = self._pixel_rates(rate, frozen)
+                factor = None if rate_map is None else rate_map[yy, xx]
+                alpha, prune = self._pixel_rates(rate, frozen, factor)
                 comps, nm, mask[yy, xx], prob[yy, xx], tied_cov = update_pixel_cov(
-                    x, comps, int(n_modes[yy, xx]), self.p, alpha, prune, tied_cov)
+                    x, comps, int(n_modes[yy, xx]), self.p, alpha, prune, tied_cov,
+                    self._pixel_threshold(threshold_map, yy, xx))
                 n_modes[yy, xx] = nm
                 for m in range(k):
                     weights[m, yy, xx] = comps[m].weight
@@ -527,6 +597,14 @@ class ReferenceCovMixture(ReferenceDriver):
                         cov[m, :, yy, xx] = comps[m].cov
                 if tied:
                     cov[:, yy, xx] = tied_cov
+
+        def distance(x, m, qy, qx):
+            pixel_cov = list(cov[:, qy, qx]) if tied else list(cov[m, :, qy, qx])
+            diff = [means[m, ch, qy, qx] - x[ch] for ch in range(c)]
+            dist2 = cov_distance(diff, pixel_cov)
+            return dist2, f32(1.0), dist2
+
+        self._neighbourhood(frame, mask, prob, threshold_map, distance)
         return mask, prob
 
 

@@ -158,6 +158,8 @@ BAD_PARAMETERS: dict[str, list[tuple[object, str]]] = {
     "shadow_value": [(-1, "in [0, 255]"), (256, "in [0, 255]"), (127.0, "an integer")],
     "shadow_threshold": [(0, "in (0, 1]"), (1.01, "in (0, 1]")],
     "intensity_scale": [(0, "in (0, inf)"), (-1.0, "in (0, inf)"), (math.inf, "in (0, inf)")],
+    "renormalize": [("no", "True or False"), (0, "True or False")],
+    "neighbourhood_radius": [(-1, "in [0, 16]"), (17, "in [0, 16]"), (1.0, "an integer")],
     "n_threads": [(0, f"in [1, {_MAX_THREADS}]"), (_MAX_THREADS + 1, f"in [1, {_MAX_THREADS}]"),
                   (1.5, "an integer")],
 }
