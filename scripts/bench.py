@@ -235,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"bgmix {bgmix.__version__}, OpenCV {cv2.__version__}, numba {numba.__version__}, "
         f"numpy {np.__version__}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs ({platform.machine()}), threading layer "
-        f"{numba.threading_layer() if numba.config.THREADING_LAYER else 'default'}",
+        f"{os.cpu_count()} CPUs ({platform.machine()}); bgmix's update kernels run on its own "
+        f"threads (bgmix._bands)",
         f"command: python scripts/bench.py {' '.join(argv if argv is not None else sys.argv[1:])}",
         "",
         "| input | size | preset | threads | bgmix ms | MOG2 ms | MOG2/bgmix | pass range | masks = OpenCV |",
