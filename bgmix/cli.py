@@ -762,10 +762,13 @@ class _Progress:
     """tqdm on stderr (a TTY only): rate and ETA when the frame count is
     known, live statistics (fps, dropped frames, latency) for streams."""
 
-    def __init__(self, enabled: bool, max_frames: int | None) -> None:
+    def __init__(self, enabled: bool, max_frames: int | None, notices: bool = False) -> None:
         self.enabled = enabled
         self.max_frames = max_frames
+        self.notices = notices  # one-line notices on stderr when there is no bar
         self.bar: Any = None
+        self.name = ""
+        self.compile_shown = False
         self.last_stats = 0.0
 
     def start(self, processing: Any) -> None:
@@ -778,12 +781,26 @@ class _Progress:
         if self.max_frames is not None:
             total = self.max_frames if total is None else min(total, self.max_frames)
         self.live = total is None
-        self.bar = tqdm(total=total, unit="frame", desc=str(source.name)[:40],
+        self.name = str(source.name)[:40]
+        self.bar = tqdm(total=total, unit="frame", desc=self.name,
                         dynamic_ncols=True, leave=False)
+
+    def compiling(self) -> None:
+        """The first frame waits for Numba: say so instead of a bar frozen at 0."""
+        from bgmix._compile_notice import COMPILING_MESSAGE
+
+        if self.bar is not None:
+            self.bar.set_description(COMPILING_MESSAGE, refresh=True)
+            self.compile_shown = True
+        elif self.notices:
+            print(f"bgmix: {COMPILING_MESSAGE}...", file=sys.stderr, flush=True)
 
     def frame(self, result: Any, processing: Any) -> None:
         if self.bar is None:
             return
+        if self.compile_shown:
+            self.compile_shown = False
+            self.bar.set_description(self.name, refresh=False)
         self.bar.update()
         now = time.monotonic()
         if self.live and now - self.last_stats >= 0.5:
@@ -824,6 +841,7 @@ class _Preview:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from bgmix._compile_notice import notify_first_compile
     from bgmix.batch import run_video
     from bgmix.io import open_source
 
@@ -848,14 +866,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         outputs = _output_paths(args, Path("bgmix-out") / _safe_name(source.name), batch=False)
     _check_not_source(outputs, source_arg)
     options = options.replace(**outputs)
-    progress = _Progress(not quiet and sys.stderr.isatty(), args.max_frames)
+    progress = _Progress(not quiet and sys.stderr.isatty(), args.max_frames, notices=not quiet)
 
     def on_frame(result: Any, processing: Any) -> bool:
         progress.frame(result, processing)
         return preview.frame(result, processing) if preview is not None else False
 
     try:
-        report = run_video(source, options, on_frame=on_frame, on_start=progress.start)
+        with notify_first_compile(progress.compiling):
+            report = run_video(source, options, on_frame=on_frame, on_start=progress.start)
     finally:
         progress.close()
         if preview is not None:
