@@ -18,10 +18,12 @@ import numpy as np
 
 from bgmix import _validation as check
 from bgmix._bands import resolve_threads, run_bands
+from bgmix._feedback import FeedbackState
 from bgmix.fitting import fit_state
 from bgmix.kernels import MAX_CORRELATION, background_image, score_frame
 from bgmix.kernels.covariance import COVARIANCE_TYPES as _REGISTRY
 from bgmix.kernels.covariance import covariance_type as _covariance_entry
+from bgmix.kernels.feedback import probability_from_distance
 from bgmix.kernels.update import (
     UpdateParams,
     UpdateSpec,
@@ -107,6 +109,18 @@ class _KernelParams:
     history: int
     renormalize: bool
     neighbourhood_radius: int
+    hold_frames: int
+    feedback: float
+    compensate_gain: bool
+    light_change: float
+    median_size: int
+    fill_blob_holes: bool
+
+    @property
+    def uses_feedback(self) -> bool:
+        """Whether apply runs the frame loop of :mod:`bgmix._feedback`."""
+        return bool(self.hold_frames or self.feedback or self.compensate_gain
+                    or self.light_change or self.median_size or self.fill_blob_holes)
 
 
 class BackgroundMixture:
@@ -188,6 +202,37 @@ class BackgroundMixture:
         columns away (Elgammal et al. 2000's displacement test: swaying
         leaves, ripples, small camera shake). 0 turns it off (OpenCV).
         The state is not affected, only the mask and probability.
+    hold_frames : int, default=0
+        Conservative update: a foreground pixel is not learned, so a person
+        or car that stops stays foreground, for up to this many frames; then
+        it is absorbed into the background at ten times the learning rate
+        (a parked car, a ghost). A pixel that the neighbourhood step called
+        background is held too (its sample is a neighbour's background, not
+        its own). 0: every pixel learns (MOG2's update).
+    feedback : float, default=0
+        Pixel-level feedback: each pixel's threshold becomes
+        ``var_threshold (1 + feedback (blink + distance))``, where ``blink``
+        (0-1) counts recent flips of the pixel's decision and ``distance``
+        (0-1) averages its distance to the background over ``4 var_threshold``
+        (SuBSENSE's ``v(x)`` and ``D_min(x)``): swaying leaves and flicker
+        raise their own threshold, static pixels keep ``var_threshold``. In
+        [0, 10]; 0 turns it off.
+    compensate_gain : bool, default=False
+        Estimate the camera's exposure each frame (the median ratio of frame
+        to background over a sparse grid of background pixels) and divide
+        the samples by it: auto-exposure and clouds no longer turn the frame
+        white.
+    light_change : float, default=0
+        A frame in which more than this fraction of the pixels turns
+        foreground at once is a light change (a lamp, a door): those pixels
+        are cleared from the mask and re-learned from the next frame. In
+        [0, 1]; 0 turns it off.
+    median_size : int, default=0
+        The clean-up inside ``apply``: a ``median_size`` x ``median_size``
+        majority filter of the foreground (0 off, or odd in [3, 15]).
+    fill_blob_holes : bool, default=False
+        After the median, fill the holes of foreground blobs (background
+        pixels not connected to the frame's border).
     n_threads : int or None, default=None
         Threads of the compiled kernels, the calling thread included. None:
         ``numba.get_num_threads()`` at each call, so ``numba.set_num_threads``
@@ -256,6 +301,12 @@ class BackgroundMixture:
         intensity_scale: float = 1.0,
         renormalize: bool = True,
         neighbourhood_radius: int = 0,
+        hold_frames: int = 0,
+        feedback: float = 0.0,
+        compensate_gain: bool = False,
+        light_change: float = 0.0,
+        median_size: int = 0,
+        fill_blob_holes: bool = False,
         n_threads: int | None = None,
     ) -> None:
         self.n_components = n_components
@@ -274,6 +325,12 @@ class BackgroundMixture:
         self.intensity_scale = intensity_scale
         self.renormalize = renormalize
         self.neighbourhood_radius = neighbourhood_radius
+        self.hold_frames = hold_frames
+        self.feedback = feedback
+        self.compensate_gain = compensate_gain
+        self.light_change = light_change
+        self.median_size = median_size
+        self.fill_blob_holes = fill_blob_holes
         self.n_threads = n_threads
 
     weights_ = _StateView("weights")
@@ -365,6 +422,14 @@ class BackgroundMixture:
         tau = check.check_float("shadow_threshold", self.shadow_threshold, 0, 1, low_open=True)
         renormalize = check.check_bool("renormalize", self.renormalize)
         radius = check.check_int("neighbourhood_radius", self.neighbourhood_radius, 0, 16)
+        hold_frames = check.check_int("hold_frames", self.hold_frames, 0)
+        feedback = check.check_float("feedback", self.feedback, 0, 10)
+        compensate_gain = check.check_bool("compensate_gain", self.compensate_gain)
+        light_change = check.check_float("light_change", self.light_change, 0, 1)
+        median_size = check.check_int("median_size", self.median_size, 0, 15)
+        if median_size and (median_size < 3 or median_size % 2 == 0):
+            raise ValueError(f"median_size must be 0 (off) or odd in [3, 15], got {median_size}")
+        fill = check.check_bool("fill_blob_holes", self.fill_blob_holes)
         if self.n_threads is None:
             n_threads = None
         else:
@@ -381,6 +446,8 @@ class BackgroundMixture:
             intensity_scale=np.float32(check.check_float(
                 "intensity_scale", self.intensity_scale, 0, low_open=True)),
             history=history, renormalize=renormalize, neighbourhood_radius=radius,
+            hold_frames=hold_frames, feedback=feedback, compensate_gain=compensate_gain,
+            light_change=light_change, median_size=median_size, fill_blob_holes=fill,
         )
         self.__dict__["_kernel_params"] = params
         return params
@@ -401,8 +468,8 @@ class BackgroundMixture:
         >>> model.reset().is_initialized
         False
         """
-        for name in ("_planes", "_views", "_layout", "n_components_", "n_frames_seen_",
-                     "frame_shape_", "frame_dtype_"):
+        for name in ("_planes", "_views", "_layout", "_feedback", "n_components_",
+                     "n_frames_seen_", "frame_shape_", "frame_dtype_"):
             self.__dict__.pop(name, None)
         return self
 
@@ -548,13 +615,31 @@ class BackgroundMixture:
                 f"n_components={self.n_components!r}; change them with set_params() (which "
                 "resets the state) or call reset()")
         shape = (height, width)
-        pixel_planes = (threshold_map is not None or rate_map is not None
-                        or known_foreground is not None)
-        if pixel_planes:
+        user_planes = (threshold_map is not None or rate_map is not None
+                       or known_foreground is not None)
+        feedback = None
+        if params.uses_feedback:
+            feedback = self.__dict__.get("_feedback")
+            if feedback is None:
+                feedback = FeedbackState(height, width, float(params.var_threshold))
+                self.__dict__["_feedback"] = feedback
+            feedback.var_threshold = float(params.var_threshold)
+            threshold_plane, rate_plane = feedback.threshold, feedback.rate
+            if user_planes:
+                user_threshold, user_rate = self._pixel_planes(
+                    shape, params, threshold_map, rate_map, known_foreground)
+                if threshold_map is not None:
+                    threshold_plane = user_threshold
+                if rate_map is not None or known_foreground is not None:
+                    rate_plane = rate_plane * user_rate
+            pixel_planes = True
+        elif user_planes:
             threshold_plane, rate_plane = self._pixel_planes(
                 shape, params, threshold_map, rate_map, known_foreground)
+            pixel_planes = True
         else:
             threshold_plane = rate_plane = _EMPTY_F32
+            pixel_planes = False
         if probability is not None:
             probability = check.as_output(probability, shape, np.float32, "probability")
         if log_likelihood is not None:
@@ -578,16 +663,20 @@ class BackgroundMixture:
         prune = -alpha * float(params.complexity_reduction)
         entry = _REGISTRY[params.covariance_type]
         spec = UpdateSpec(entry.metric(n_channels), n_channels, not entry.per_component,
-                          params.detect_shadows, probability is not None, params.renormalize,
-                          pixel_planes)
+                          params.detect_shadows, probability is not None and feedback is None,
+                          params.renormalize, pixel_planes, feedback is not None)
+        planes = self.__dict__["_planes"]
+        k = int(self.n_components)
+        scale = params.intensity_scale
+        if feedback is not None and params.compensate_gain and n > 1:
+            scale = np.float32(scale / feedback.estimate_gain(
+                frame, params.intensity_scale, planes, k))
         f32 = np.float32
         scalars = UpdateParams(
             f32(alpha), f32(prune), params.var_threshold, params.background_ratio,
             params.var_threshold_gen, params.var_init, params.var_min, params.var_max,
-            params.tau, f32(params.shadow_value), params.intensity_scale, MAX_CORRELATION,
+            params.tau, f32(params.shadow_value), f32(scale), MAX_CORRELATION,
             f32(params.neighbourhood_radius))
-        planes = self.__dict__["_planes"]
-        k = int(self.n_components)
         probability_out = probability if probability is not None else _EMPTY_F32
         if log_likelihood is not None:
             # From the state before this frame: scored first.
@@ -598,12 +687,37 @@ class BackgroundMixture:
                             self.n_components_, 1 if entry.per_component else 0,
                             entry.spherical, params.background_ratio, log_likelihood)
         n_threads = resolve_threads(params.n_threads)
+        if feedback is not None:
+            self._apply_feedback(feedback, spec, frame, planes, k, threshold_plane, rate_plane,
+                                 scalars, n_threads, out, probability, params, alpha)
+            return out
         arguments = (frame, planes, k, self.n_components_, out, probability_out,
                      threshold_plane, rate_plane, scalars)
         run_bands(update_kernel(spec), arguments, n_threads)
         if params.neighbourhood_radius > 0:
             run_bands(neighbourhood_kernel(spec), arguments[:7] + (scalars,), n_threads)
         return out
+
+    def _apply_feedback(self, feedback: FeedbackState, spec: UpdateSpec, frame: np.ndarray,
+                        planes: np.ndarray, k: int, threshold_plane: np.ndarray,
+                        rate_plane: np.ndarray, scalars: UpdateParams, n_threads: int,
+                        out: np.ndarray, probability: np.ndarray | None,
+                        params: _KernelParams, alpha: float) -> None:
+        """The update with the feedback loop of :mod:`bgmix._feedback` (steps 2-6 there)."""
+        run_bands(update_kernel(spec), (frame, planes, k, self.n_components_, feedback.raw,
+                                        feedback.min_distance, threshold_plane, rate_plane,
+                                        scalars), n_threads)
+        np.copyto(feedback.neighbour, feedback.raw)
+        if params.neighbourhood_radius > 0:
+            run_bands(neighbourhood_kernel(spec), (frame, planes, k, self.n_components_,
+                                                   feedback.neighbour, feedback.min_distance,
+                                                   threshold_plane, scalars), n_threads)
+        feedback.finish(out, alpha, median_size=params.median_size, fill=params.fill_blob_holes,
+                        feedback=params.feedback, hold_frames=params.hold_frames,
+                        light_change=params.light_change)
+        if probability is not None:
+            probability_from_distance(feedback.min_distance, threshold_plane, out, probability)
+        feedback.advance()
 
     @staticmethod
     def _pixel_planes(shape, params, threshold_map, rate_map, known_foreground):
@@ -919,6 +1033,12 @@ class BackgroundMixture:
             arrays["n_frames_seen_"] = np.array(self.n_frames_seen_, np.int64)
             arrays["frame_shape_"] = np.array(self.frame_shape_, np.int64)
             arrays["frame_dtype_"] = np.array(self.frame_dtype_)
+            feedback = self.__dict__.get("_feedback")
+            if feedback is not None:
+                for name in FeedbackState.SAVED:
+                    arrays[f"feedback_{name}"] = getattr(feedback, name)
+                arrays["feedback_gain"] = np.array(feedback.gain, np.float64)
+                arrays["feedback_light_event"] = np.array(feedback.light_event)
         path = Path(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
         try:
@@ -1024,7 +1144,37 @@ class BackgroundMixture:
             state_name = _REGISTRY[model.covariance_type].state_name
             model._set_state(model.covariance_type, arrays["weights_"], arrays[state_name],
                              arrays["means_"], arrays["n_components_"])
+            if "feedback_gain" in contents:
+                model.__dict__["_feedback"] = cls._load_feedback(contents, model, path)
         return model
+
+    @staticmethod
+    def _load_feedback(contents: dict[str, np.ndarray], model: BackgroundMixture,
+                       path: Path) -> FeedbackState:
+        """The feedback planes of a model file, checked (see :mod:`bgmix._feedback`)."""
+        height, width = model.frame_shape_[:2]
+        state = FeedbackState(height, width, float(model._validated().var_threshold))
+        for name in FeedbackState.SAVED:
+            key = f"feedback_{name}"
+            expected = getattr(state, name)
+            array = contents.get(key)
+            if array is None:
+                raise ValueError(f"{path}: state array {key} is missing")
+            if array.shape != expected.shape or array.dtype != expected.dtype:
+                raise ValueError(f"{path}: state array {key} has {check.describe(array)}, "
+                                 f"expected shape {expected.shape}, dtype {expected.dtype}")
+            if array.dtype.kind == "f" and not np.isfinite(array).all():
+                raise ValueError(f"{path}: state array {key} holds NaN or inf values")
+            expected[...] = array
+        gain, light = contents["feedback_gain"], contents.get("feedback_light_event")
+        if gain.shape != () or not np.isfinite(gain) or not gain > 0:
+            raise ValueError(f"{path}: feedback_gain must be a positive number, got "
+                             f"{check.describe(gain)}")
+        if light is None or light.shape != () or light.dtype != np.bool_:
+            raise ValueError(f"{path}: feedback_light_event must be a single boolean")
+        state.gain = float(gain)
+        state.light_event = bool(light)
+        return state
 
     @staticmethod
     def _file_scalar(contents: dict[str, np.ndarray], name: str, kind: str, path: Path) -> Any:

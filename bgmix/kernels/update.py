@@ -121,6 +121,11 @@ class UpdateSpec(NamedTuple):
     others so the weights sum to 1 (False: OpenCV's arithmetic)."""
     pixel_planes: bool
     """Read a per-pixel threshold and learning-rate factor (the parameter planes)."""
+    distance: bool = False
+    """Write, in place of the probability (``spec.probability`` must then be
+    False), each pixel's smallest squared distance to a background component
+    (``inf`` with none): what the pixel-level feedback averages
+    (:mod:`bgmix.kernels.feedback`), without the probability's ``exp``."""
 
 
 class UpdateParams(NamedTuple):
@@ -227,7 +232,11 @@ def _build(spec: UpdateSpec):
     three = n_channels == 3
     tied = spec.tied
     shadows = spec.detect_shadows
-    want_probability = spec.probability
+    want_distance = spec.distance
+    if want_distance and spec.probability:
+        raise ValueError("an update writes the probability or the distance, not both")
+    # The smallest distance is tracked for either output.
+    want_probability = spec.probability or want_distance
     renormalize = spec.renormalize
     pixel_planes = spec.pixel_planes
     if metric == METRIC_FULL and not three:
@@ -716,7 +725,10 @@ def _build(spec: UpdateSpec):
                         if shadows:
                             foreground = shadow_value if s[at(f_shadow, x)] != zero else foreground
                         mask[y, xi] = np.uint8(0) if s[at(f_bg, x)] != zero else foreground
-                    if want_probability:
+                    if want_distance:
+                        for x in range(n):
+                            probability[y, x0 + x] = s[at(f_min, x)]
+                    elif want_probability:
                         for x in range(n):
                             tb_x = s[at(f_thr, x)] if pixel_planes else tb
                             probability[y, x0 + x] = foreground_probability(
@@ -790,7 +802,9 @@ def _build(spec: UpdateSpec):
                         total += planes[k, qy * width + qx]
             if found:
                 mask[y, x] = 0
-                if want_probability:
+                if want_distance:
+                    probability[y, x] = nearest
+                elif want_probability:
                     probability[y, x] = foreground_probability(nearest, tb, True)
 
     @closure_jit()

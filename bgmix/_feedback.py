@@ -1,0 +1,141 @@
+"""The frame loop around the update kernel for the feedback mechanisms.
+
+:class:`bgmix.BackgroundMixture` runs this when any of ``hold_frames``,
+``feedback``, ``compensate_gain``, ``light_change``, ``median_size`` or
+``fill_blob_holes`` is set (the ``"robust"`` preset); the ``"mog2"`` preset never
+does, so it stays OpenCV's arithmetic. Per frame:
+
+1. **Gain** (``compensate_gain``): the camera's exposure is estimated as the
+   median ratio, over a sparse grid of pixels that were background, of the
+   frame to the heaviest component's mean; the kernel divides the samples by
+   it (a scalar in :class:`~bgmix.kernels.update.UpdateParams`, no extra
+   pass). Auto-exposure and clouds then leave the model as it was.
+2. The update kernel, with the per-pixel threshold and rate planes of
+   :mod:`bgmix.kernels.feedback`, writing the smallest distance to a
+   background component.
+3. The neighbourhood step on a copy of the mask (``neighbourhood_radius``).
+4. The clean-up: a ``median_size`` majority filter, then hole filling
+   (:mod:`bgmix.kernels.cleanup`).
+5. **Light change** (``light_change``): when more than that fraction of the
+   frame turned foreground at once, the turned pixels are cleared from the
+   mask and re-learned at the next frame; the event lasts (hysteresis) while
+   a quarter of that fraction keeps turning.
+6. The feedback planes of the next frame (:func:`~bgmix.kernels.feedback.feedback_step`).
+
+The foreground probability, when asked for, is computed from the distance
+and the final mask, so that ``p >= 0.5`` exactly where the mask is not 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bgmix.kernels.cleanup import fill_holes, majority_filter
+from bgmix.kernels.feedback import feedback_step, gain_ratios, newly_foreground
+
+GAIN_GRID = 8
+"""Most pixels between gain samples (a 320x240 frame gives 1200 samples);
+smaller frames are sampled more densely, for about 256 samples at least."""
+GAIN_MIN_SAMPLES = 0.2
+"""Fraction of the lattice that must be usable for an estimate."""
+GAIN_MIN_WEIGHT = 0.5
+"""A sample's heaviest component must hold at least this weight (a settled background)."""
+GAIN_MIN_LEVEL = 8.0
+"""Samples darker than this (model units, channels summed) give no reliable ratio."""
+ABSORB_RATE = 10.0
+"""Learning-rate factor of a pixel held past ``hold_frames``: a parked object
+joins the background within about ``history / 10`` frames after the hold."""
+
+
+@dataclass
+class FeedbackState:
+    """The per-pixel feedback planes and the frame-level state of one model."""
+
+    height: int
+    width: int
+    var_threshold: float
+    distance: np.ndarray = field(init=False)
+    blink: np.ndarray = field(init=False)
+    hold: np.ndarray = field(init=False)
+    previous_raw: np.ndarray = field(init=False)
+    threshold: np.ndarray = field(init=False)
+    rate: np.ndarray = field(init=False)
+    gain: float = 1.0
+    light_event: bool = False
+
+    def __post_init__(self) -> None:
+        shape = (self.height, self.width)
+        self.distance = np.zeros(shape, np.float32)
+        self.blink = np.zeros(shape, np.float32)
+        self.hold = np.zeros(shape, np.float32)
+        self.previous_raw = np.zeros(shape, np.uint8)
+        self.threshold = np.full(shape, self.var_threshold, np.float32)
+        self.rate = np.ones(shape, np.float32)
+        self._scratch()
+
+    def _scratch(self) -> None:
+        shape = (self.height, self.width)
+        self.raw = np.empty(shape, np.uint8)
+        self.neighbour = np.empty(shape, np.uint8)
+        self.min_distance = np.empty(shape, np.float32)
+        self.next_threshold = np.empty(shape, np.float32)
+        self.next_rate = np.empty(shape, np.float32)
+        self.column = np.empty(self.width, np.int32)
+        self.stack = np.empty(self.height * self.width, np.int64)
+        self.grid = int(max(1, min(GAIN_GRID, (self.height * self.width / 256) ** 0.5)))
+        self.ratios = np.empty(len(range(self.grid // 2, self.height, self.grid))
+                               * len(range(self.grid // 2, self.width, self.grid)), np.float32)
+
+    SAVED = ("distance", "blink", "hold", "previous_raw", "threshold", "rate")
+    """The arrays a model file keeps (with ``gain`` and ``light_event``)."""
+
+    def __getstate__(self) -> dict:
+        return {name: getattr(self, name) for name in
+                ("height", "width", "var_threshold", *self.SAVED, "gain", "light_event")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._scratch()
+
+    # ------------------------------------------------------------------ steps
+    def estimate_gain(self, frame: np.ndarray, intensity_scale: float, planes: np.ndarray,
+                      n_components: int) -> float:
+        """Step 1: the exposure of ``frame`` relative to the model (1: unchanged)."""
+        enough = max(1, int(GAIN_MIN_SAMPLES * len(self.ratios)))
+        for background_only in (True, False):
+            # A sudden exposure jump turns (nearly) every pixel foreground:
+            # then every settled pixel votes, or the gain would never follow.
+            count = gain_ratios(frame, intensity_scale, planes, n_components, self.previous_raw,
+                                self.grid, GAIN_MIN_WEIGHT, GAIN_MIN_LEVEL, background_only,
+                                self.ratios)
+            if count >= enough:
+                self.gain = float(np.median(self.ratios[:count]))
+                break
+        return self.gain
+
+    def finish(self, out: np.ndarray, alpha: float, *, median_size: int, fill: bool,
+               feedback: float, hold_frames: int, light_change: float) -> None:
+        """Steps 4-6 on ``self.raw`` / ``self.neighbour``: write the final mask into ``out``."""
+        if median_size:
+            majority_filter(self.neighbour, median_size, self.column, out)
+        else:
+            np.copyto(out, self.neighbour)
+        if fill:
+            fill_holes(out, self.stack)
+        light = False
+        if light_change > 0:
+            turned = newly_foreground(self.raw, self.previous_raw) / out.size
+            light = turned > (light_change / 4 if self.light_event else light_change)
+        self.light_event = light
+        relearn = 1.0 / alpha if alpha > 0 else 0.0
+        feedback_step(self.raw, self.neighbour, out, self.min_distance, self.distance,
+                      self.blink, self.hold, self.previous_raw, self.next_threshold,
+                      self.next_rate, self.var_threshold, feedback, float(hold_frames),
+                      ABSORB_RATE if hold_frames else 1.0, relearn, light, hold_frames > 0)
+
+    def advance(self) -> None:
+        """Make the planes written by :meth:`finish` those of the next frame."""
+        self.threshold, self.next_threshold = self.next_threshold, self.threshold
+        self.rate, self.next_rate = self.next_rate, self.rate

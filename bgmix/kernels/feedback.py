@@ -1,0 +1,187 @@
+"""Pixel-level feedback and frame-level light changes (the ``"robust"`` preset).
+
+After each frame, :func:`feedback_step` turns what the frame showed into the
+per-pixel parameter planes of the next frame's update (:mod:`bgmix.kernels.update`):
+
+- **How dynamic a pixel is.** Two running averages per pixel, as SuBSENSE's
+  ``D_min(x)`` and blink map ``v(x)`` (St-Charles et al. 2015): ``distance``,
+  the smallest squared distance to a background component over ``4 T_b``
+  (capped at 1), averaged over the frames where the pixel was background;
+  and ``blink``, raised by 1 whenever the raw decision of a background pixel
+  flips and lowered by 0.1 otherwise. Swaying leaves, ripples and flicker
+  drive both up; a static pixel keeps both near 0.
+- **The threshold.** ``T(x) = T_b (1 + feedback (min(blink, 10) / 10 + distance))``:
+  a dynamic pixel needs a larger distance to be foreground (up to ``3 T_b``
+  at ``feedback=1``), a static one keeps ``T_b``.
+- **Conservative update.** A pixel in the final foreground, or foreground
+  in its own mixture and removed by the neighbourhood step or (next to the
+  final foreground) by the median, is not learned (rate 0): a still person is not absorbed. After
+  ``hold_frames`` consecutive foreground frames the pixel learns
+  ``absorb_rate`` times faster than the background: a parked car or a ghost
+  joins the background after the hold, and the hold is the user's choice.
+- **Light changes.** When more than a fraction of the frame turns foreground
+  at once (:func:`newly_foreground`), the model (:mod:`bgmix.model`) flags a
+  light change; the pixels that turned are then re-learned from the next
+  frame (rate ``1 / alpha``, a reset) instead of staying white, and the
+  pixels already foreground end their hold (what lies under them was learnt
+  in the old light: a ghost once they move).
+
+Every plane is (H, W) float32 (``hold`` counts frames in float32: exact up
+to 2**24), updated in place. The kernels are serial: a pass over the pixels
+costs a fraction of the update's time and runs on the caller's thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from bgmix.kernels._common import foreground_probability
+from bgmix.kernels._config import JIT_OPTIONS
+
+DISTANCE_RATE = 0.02
+"""Weight of the current frame in the running distance average (about 50 frames)."""
+BLINK_UP = 1.0
+BLINK_DOWN = 0.1
+BLINK_CAP = 10.0
+
+
+@njit(**JIT_OPTIONS)
+def newly_foreground(raw, previous_raw):
+    """Pixels foreground (255) in ``raw`` and not in ``previous_raw`` (uint8 planes)."""
+    height, width = raw.shape
+    count = 0
+    for y in range(height):
+        for x in range(width):
+            if raw[y, x] == 255 and previous_raw[y, x] != 255:
+                count += 1
+    return count
+
+
+@njit(**JIT_OPTIONS)
+def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, previous_raw, threshold,
+                  rate, var_threshold, feedback, hold_frames, absorb_rate, relearn_rate,
+                  light_change, conservative):
+    """Update the feedback state from one frame and write the next frame's planes.
+
+    Parameters
+    ----------
+    raw : (H, W) uint8
+        The update kernel's mask.
+    neighbour : (H, W) uint8
+        ``raw`` after the neighbourhood step (``raw`` itself without one).
+    final : (H, W) uint8, updated
+        The mask returned to the user (after the clean-up); a light change
+        clears its newly foreground pixels here.
+    min_distance : (H, W) float32
+        Smallest squared distance to a background component (``inf``: none).
+    distance, blink, hold : (H, W) float32, updated
+        The running averages and the consecutive-foreground count.
+    previous_raw : (H, W) uint8, updated
+        ``raw`` of the frame before; becomes this ``raw``.
+    threshold, rate : (H, W) float32, written
+        Next frame's ``T(x)`` and learning-rate factor.
+    var_threshold, feedback, hold_frames, absorb_rate, relearn_rate : float
+        ``T_b``, the feedback strength, the hold, the factor after the hold,
+        and the factor of a light change's re-learn (``1 / alpha``).
+    light_change : bool
+        This frame is a light change: its newly foreground pixels re-learn.
+    conservative : bool
+        Held pixels are not learned (``hold_frames > 0``); False: every
+        pixel learns at the scalar rate (MOG2's update).
+    """
+    height, width = raw.shape
+    tb = np.float32(var_threshold)
+    scale = np.float32(1.0) / (np.float32(4.0) * tb)
+    gain = np.float32(feedback)
+    one = np.float32(1.0)
+    for y in range(height):
+        for x in range(width):
+            raw_fg = raw[y, x] == 255
+            final_fg = final[y, x] == 255
+            flipped = raw_fg != (previous_raw[y, x] == 255)
+            newly = raw_fg and previous_raw[y, x] != 255
+            previous_raw[y, x] = raw[y, x]
+            if light_change and newly:
+                final[y, x] = np.uint8(0)
+                final_fg = False
+            if not final_fg:
+                d = min(min_distance[y, x] * scale, one)
+                distance[y, x] += (d - distance[y, x]) * np.float32(DISTANCE_RATE)
+            if flipped and not final_fg:
+                blink[y, x] += np.float32(BLINK_UP)
+            else:
+                blink[y, x] = max(blink[y, x] - np.float32(BLINK_DOWN), np.float32(0.0))
+            dynamics = min(blink[y, x], np.float32(BLINK_CAP)) / np.float32(BLINK_CAP) + distance[y, x]
+            threshold[y, x] = tb * (one + gain * dynamics)
+            # Held: foreground in the final mask; or foreground in the pixel's
+            # own mixture and called background by the neighbourhood step (a
+            # neighbour's background is not the pixel's own); or outvoted by
+            # the median next to a foreground pixel (a still object's corner:
+            # learning it would eat the object from its corners inwards).
+            # An isolated speckle the median removed learns.
+            held = final_fg or (raw_fg and (neighbour[y, x] != 255 or (
+                (y > 0 and final[y - 1, x] == 255) or (x > 0 and final[y, x - 1] == 255)
+                or (y + 1 < height and final[y + 1, x] == 255)
+                or (x + 1 < width and final[y, x + 1] == 255))))
+            if held:
+                hold[y, x] += one
+            else:
+                hold[y, x] = np.float32(0.0)
+            if light_change and held and not newly:
+                # Foreground before the light changed: what lies under it is
+                # learnt in the old light, a ghost once it moves. Cut its hold short.
+                hold[y, x] = max(hold[y, x], np.float32(hold_frames))
+            if light_change and newly:
+                rate[y, x] = np.float32(relearn_rate)
+                hold[y, x] = np.float32(0.0)
+            elif held and conservative:
+                rate[y, x] = np.float32(0.0) if hold[y, x] < hold_frames else np.float32(absorb_rate)
+            else:
+                rate[y, x] = one
+
+
+@njit(**JIT_OPTIONS)
+def probability_from_distance(min_distance, threshold, mask, probability):
+    """The foreground probability from the smallest distance and the final mask.
+
+    :func:`bgmix.kernels._common.foreground_probability` of each pixel with
+    its threshold plane, background where ``mask`` is 0: the clean-up and
+    the neighbourhood step decided the mask, so the probability follows it
+    (``p >= 0.5`` exactly where ``mask`` is not 0).
+    """
+    height, width = mask.shape
+    for y in range(height):
+        for x in range(width):
+            probability[y, x] = foreground_probability(min_distance[y, x], threshold[y, x],
+                                                       mask[y, x] == 0)
+
+
+@njit(**JIT_OPTIONS)
+def gain_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid, min_weight,
+                min_level, background_only, ratios):
+    """Frame-to-model brightness ratios on a ``grid``-pixel lattice; returns how many.
+
+    A lattice pixel counts when it was background in the previous frame
+    (``previous_raw`` 0; any pixel if not ``background_only``) and its
+    heaviest component holds at least
+    ``min_weight``; the ratio is the sample's channel sum (times
+    ``intensity_scale``) over that component's mean's, when the latter
+    exceeds ``min_level``. ``ratios`` must hold one slot per lattice pixel.
+    """
+    height, width, n_channels = frame.shape
+    count = 0
+    for y in range(grid // 2, height, grid):
+        for x in range(grid // 2, width, grid):
+            index = y * width + x
+            if (background_only and previous_raw[y, x] != 0) or planes[0, index] < min_weight:
+                continue
+            level = np.float32(0.0)
+            observed = np.float32(0.0)
+            for c in range(n_channels):
+                level += planes[n_components + c, index]
+                observed += np.float32(frame[y, x, c])
+            if level > min_level:
+                ratios[count] = observed * np.float32(intensity_scale) / level
+                count += 1
+    return count

@@ -1,0 +1,113 @@
+"""The feedback and clean-up kernels against tests/reference_feedback.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bgmix.kernels.cleanup import fill_holes, majority_filter
+from bgmix.kernels.feedback import feedback_step, gain_ratios, newly_foreground
+from tests import reference_feedback as ref
+
+
+def random_mask(rng, shape, p_fg=0.4, p_shadow=0.1):
+    u = rng.random(shape)
+    return np.where(u < p_fg, 255, np.where(u < p_fg + p_shadow, 127, 0)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("size", [3, 5, 7])
+@pytest.mark.parametrize("shape", [(9, 13), (1, 5), (4, 1), (20, 31)])
+def test_majority_filter_matches_the_reference(size, shape):
+    rng = np.random.default_rng(size * 100 + shape[0])
+    mask = random_mask(rng, shape)
+    out = np.empty_like(mask)
+    majority_filter(mask, size, np.empty(shape[1], np.int32), out)
+    np.testing.assert_array_equal(out, ref.majority_filter(mask, size))
+
+
+def test_majority_filter_removes_speckle_and_keeps_blobs():
+    mask = np.zeros((20, 20), np.uint8)
+    mask[3, 3] = 255                 # speckle
+    mask[8:16, 8:16] = 255           # a blob
+    mask[0, 19] = 127                # shadow kept
+    out = np.empty_like(mask)
+    majority_filter(mask, 5, np.empty(20, np.int32), out)
+    assert out[3, 3] == 0 and out[12, 12] == 255 and out[0, 19] == 127
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fill_holes_matches_the_reference(seed):
+    mask = random_mask(np.random.default_rng(seed), (17, 23), p_fg=0.55)
+    expected = ref.fill_holes(mask)
+    n_changed = int(np.count_nonzero(expected != mask))
+    assert fill_holes(mask, np.empty(mask.size, np.int64)) == n_changed
+    np.testing.assert_array_equal(mask, expected)
+
+
+def test_fill_holes_fills_a_closed_ring_only():
+    ring = np.zeros((9, 9), np.uint8)
+    ring[2:7, 2:7] = 255
+    ring[3:6, 3:6] = 127             # a shadow inside the ring: a hole too
+    fill_holes(ring, np.empty(81, np.int64))
+    assert (ring[2:7, 2:7] == 255).all()
+    bay = np.zeros((9, 9), np.uint8)
+    bay[2:7, 2:7] = 255
+    bay[3:6, 3:7] = 0                # opened to the right: connected to the border
+    before = bay.copy()
+    assert fill_holes(bay, np.empty(81, np.int64)) == 0
+    np.testing.assert_array_equal(bay, before)
+
+
+@pytest.mark.parametrize("light_change", [False, True])
+@pytest.mark.parametrize("conservative", [False, True])
+def test_feedback_step_matches_the_reference(light_change, conservative):
+    rng = np.random.default_rng(int(light_change) * 2 + int(conservative))
+    shape = (11, 14)
+    raw = random_mask(rng, shape)
+    neighbour = np.where(rng.random(shape) < 0.3, 0, raw).astype(np.uint8)
+    final = np.where(rng.random(shape) < 0.2, 255 - neighbour // 255 * 255, neighbour).astype(np.uint8)
+    min_distance = (rng.random(shape) * 200).astype(np.float32)
+    min_distance[0, :3] = np.inf
+    distance = rng.random(shape).astype(np.float32)
+    blink = (rng.random(shape) * 14).astype(np.float32)
+    hold = rng.integers(0, 30, shape).astype(np.float32)
+    previous_raw = random_mask(rng, shape)
+    args = (12.0, 0.7, 20.0, 10.0, 250.0, light_change, conservative)
+    expected = ref.feedback_step(raw, neighbour, final, min_distance, distance, blink, hold,
+                                 previous_raw, *args[:5], light_change, conservative)
+    threshold = np.empty(shape, np.float32)
+    rate = np.empty(shape, np.float32)
+    feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, previous_raw,
+                  threshold, rate, *args)
+    got = (final, distance, blink, hold, previous_raw, threshold, rate)
+    for name, g, e in zip(("final", "distance", "blink", "hold", "previous_raw", "threshold",
+                           "rate"), got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_newly_foreground_counts_turned_pixels():
+    previous = np.array([[0, 255, 127], [255, 0, 0]], np.uint8)
+    raw = np.array([[255, 255, 255], [0, 127, 255]], np.uint8)
+    assert newly_foreground(raw, previous) == 3
+
+
+def test_gain_ratios_matches_numpy():
+    rng = np.random.default_rng(5)
+    height, width, k, grid = 30, 41, 3, 4
+    frame = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    planes = rng.random((k * 4 + k, 2048)).astype(np.float32) * 200
+    planes[0] = rng.random(2048).astype(np.float32)
+    previous = random_mask(rng, (height, width))
+    ratios = np.empty(height * width, np.float32)
+    count = gain_ratios(frame, 0.5, planes, k, previous, grid, 0.5, 8.0, True, ratios)
+    expected = []
+    for y in range(grid // 2, height, grid):
+        for x in range(grid // 2, width, grid):
+            i = y * width + x
+            level = planes[k:k + 3, i].sum()
+            if previous[y, x] == 0 and planes[0, i] >= 0.5 and level > 8.0:
+                expected.append(frame[y, x].astype(np.float64).sum() * 0.5 / level)
+    np.testing.assert_allclose(ratios[:count], expected, rtol=1e-5)
+    every = gain_ratios(frame, 0.5, planes, k, np.full_like(previous, 255), grid, 0.5, 8.0,
+                        False, ratios)
+    assert every > count

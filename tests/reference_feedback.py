@@ -1,0 +1,80 @@
+"""Slow, obviously correct versions of the feedback and clean-up kernels (plain Python/NumPy)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def majority_filter(mask: np.ndarray, size: int) -> np.ndarray:
+    """Foreground where more than half of the (border-clipped) window is foreground."""
+    height, width = mask.shape
+    r = size // 2
+    out = mask.copy()
+    for y in range(height):
+        for x in range(width):
+            window = mask[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1]
+            if 2 * np.count_nonzero(window == 255) > window.size:
+                out[y, x] = 255
+            elif mask[y, x] == 255:
+                out[y, x] = 0
+    return out
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Non-255 pixels not 4-connected to the border through non-255 pixels become 255."""
+    height, width = mask.shape
+    reached = np.zeros(mask.shape, bool)
+    todo = [(y, x) for y in range(height) for x in range(width)
+            if (y in (0, height - 1) or x in (0, width - 1)) and mask[y, x] != 255]
+    for y, x in todo:
+        reached[y, x] = True
+    while todo:
+        y, x = todo.pop()
+        for qy, qx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)):
+            if 0 <= qy < height and 0 <= qx < width and not reached[qy, qx] and mask[qy, qx] != 255:
+                reached[qy, qx] = True
+                todo.append((qy, qx))
+    out = mask.copy()
+    out[(mask != 255) & ~reached] = 255
+    return out
+
+
+def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, previous_raw,
+                  var_threshold, feedback, hold_frames, absorb_rate, relearn_rate, light_change,
+                  conservative):
+    """Returns (final, distance, blink, hold, previous_raw, threshold, rate), inputs untouched."""
+    final = final.copy()
+    distance = distance.astype(np.float64)
+    blink = blink.astype(np.float64)
+    hold = hold.astype(np.float64)
+    threshold = np.empty(raw.shape)
+    rate = np.empty(raw.shape)
+    for y, x in np.ndindex(raw.shape):
+        raw_fg = raw[y, x] == 255
+        was_fg = previous_raw[y, x] == 255
+        newly = raw_fg and not was_fg
+        if light_change and newly:
+            final[y, x] = 0
+        final_fg = final[y, x] == 255
+        if not final_fg:
+            d = min(min_distance[y, x] / (4 * var_threshold), 1.0)
+            distance[y, x] += (d - distance[y, x]) * 0.02
+        if raw_fg != was_fg and not final_fg:
+            blink[y, x] += 1.0
+        else:
+            blink[y, x] = max(blink[y, x] - 0.1, 0.0)
+        threshold[y, x] = var_threshold * (1 + feedback * (min(blink[y, x], 10) / 10 + distance[y, x]))
+        touches = any(0 <= qy < raw.shape[0] and 0 <= qx < raw.shape[1] and final[qy, qx] == 255
+                      for qy, qx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)))
+        held = final_fg or (raw_fg and (neighbour[y, x] != 255 or touches))
+        hold[y, x] = hold[y, x] + 1 if held else 0.0
+        if light_change and held and not newly:
+            hold[y, x] = max(hold[y, x], hold_frames)
+        if light_change and newly:
+            rate[y, x] = relearn_rate
+            hold[y, x] = 0.0
+        elif held and conservative:
+            rate[y, x] = 0.0 if hold[y, x] < hold_frames else absorb_rate
+        else:
+            rate[y, x] = 1.0
+    return final, distance, blink, hold, raw.copy(), threshold, rate

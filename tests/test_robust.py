@@ -1,0 +1,151 @@
+"""The "robust" preset's mechanisms, each shown on a scene made to need it."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from bgmix import BackgroundMixture
+
+H, W = 40, 60
+
+
+def scene(n, rng, level=100.0, sigma=2.0):
+    return np.clip(level + rng.normal(0, sigma, (n, H, W, 3)), 0, 255).astype(np.float32)
+
+
+def as_uint8(frames):
+    return np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+
+
+def robust(**overrides):
+    return BackgroundMixture.from_preset("robust", n_threads=1, **overrides)
+
+
+def run(model, frames):
+    return np.stack([model.apply(f) for f in frames])
+
+
+def test_a_still_object_is_held_then_absorbed():
+    rng = np.random.default_rng(0)
+    frames = scene(400, rng)
+    frames[60:, 10:25, 20:35] = (40, 200, 230)          # arrives at frame 60 and stays
+    frames = as_uint8(frames)
+    held = run(robust(hold_frames=100), frames)
+    mog2 = run(BackgroundMixture.from_preset("mog2", n_threads=1), frames)
+    inside = (slice(None), slice(12, 23), slice(22, 33))
+    fg_robust = (held[inside] == 255).mean(axis=(1, 2))
+    fg_mog2 = (mog2[inside] == 255).mean(axis=(1, 2))
+    assert fg_mog2[150] < 0.5                            # MOG2 has absorbed it
+    assert fg_robust[61:155].min() > 0.95                # held for hold_frames
+    assert fg_robust[399] < 0.05                         # then absorbed
+
+
+def test_gain_compensation_follows_auto_exposure():
+    rng = np.random.default_rng(1)
+    frames = scene(160, rng)
+    gain = np.concatenate([np.ones(60), np.linspace(1, 1.35, 60), np.full(40, 1.35)])
+    frames = as_uint8(frames * gain[:, None, None, None])
+    # The light-change rule off: the gain alone must explain the exposure.
+    with_gain = run(robust(light_change=0.0), frames)
+    without = run(robust(compensate_gain=False, light_change=0.0), frames)
+    assert (with_gain[100:] == 255).mean() < 0.01
+    assert (without[100:] == 255).mean() > 0.5
+
+
+def test_a_light_switch_is_relearned_instead_of_a_white_mask():
+    rng = np.random.default_rng(2)
+    frames = scene(120, rng)
+    frames[60:, :, :30] *= 1.5                          # a lamp lights the left half
+    frames = as_uint8(frames)
+    answered = run(robust(), frames)
+    ignored = run(robust(light_change=0.0), frames)
+    left = (slice(63, None), slice(None), slice(0, 28))
+    assert (answered[left] == 255).mean() < 0.02
+    assert (ignored[left] == 255).mean() > 0.9
+
+
+def test_feedback_raises_the_threshold_of_flickering_pixels_only():
+    rng = np.random.default_rng(3)
+    frames = scene(200, rng)
+    # Leaves against the sky: now and then (15% of frames, at random) a pixel
+    # shows a far colour, too rarely to become a background component, so
+    # its decision keeps flipping.
+    frames[:, :, 40:][rng.random((200, H, 20)) < 0.15] += 80
+    model = robust()
+    for frame in as_uint8(frames):
+        model.apply(frame)
+    threshold = model.__dict__["_feedback"].threshold
+    assert threshold[:, :30].max() < 1.2 * model.var_threshold
+    assert np.median(threshold[:, 42:]) > 1.2 * model.var_threshold
+
+
+def test_probability_follows_the_final_mask():
+    rng = np.random.default_rng(4)
+    frames = scene(60, rng)
+    frames[40:, 5:15, 5:15] = 250
+    frames[40:, 30, 30] = 250                             # a speckle the median removes
+    model = robust()
+    p = np.empty((H, W), np.float32)
+    for frame in as_uint8(frames):
+        mask = model.apply(frame, probability=p)
+        np.testing.assert_array_equal(p >= 0.5, mask != 0)
+    assert mask[30, 30] == 0 and mask[10, 10] == 255
+
+
+def test_save_load_and_pickle_continue_identically(tmp_path):
+    rng = np.random.default_rng(5)
+    frames = scene(80, rng)
+    frames[30:, 5:15, 5:15] = 250
+    frames = as_uint8(frames * np.linspace(1, 1.1, 80)[:, None, None, None])
+    model = robust(hold_frames=20)
+    for frame in frames[:50]:
+        model.apply(frame)
+    path = tmp_path / "robust.npz"
+    model.save(path)
+    loaded = BackgroundMixture.load(path)
+    copied = pickle.loads(pickle.dumps(model))
+    for frame in frames[50:]:
+        expected = model.apply(frame)
+        np.testing.assert_array_equal(loaded.apply(frame), expected)
+        np.testing.assert_array_equal(copied.apply(frame), expected)
+
+
+def test_a_damaged_feedback_plane_is_refused(tmp_path):
+    model = robust()
+    model.apply(np.zeros((4, 5, 3), np.uint8))
+    path = tmp_path / "m.npz"
+    model.save(path)
+    with np.load(path) as data:
+        contents = dict(data)
+    contents["feedback_hold"] = np.zeros((5, 4), np.float32)
+    bad = tmp_path / "bad.npz"
+    with open(bad, "wb") as fh:
+        np.savez(fh, **contents)
+    with pytest.raises(ValueError, match=r"bad\.npz: state array feedback_hold has"):
+        BackgroundMixture.load(bad)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("hold_frames", -1, "hold_frames"),
+    ("feedback", 11.0, "feedback"),
+    ("compensate_gain", "yes", "compensate_gain"),
+    ("light_change", 1.5, "light_change"),
+    ("median_size", 4, r"median_size must be 0 \(off\) or odd in \[3, 15\], got 4"),
+    ("median_size", 17, "median_size"),
+    ("fill_blob_holes", 2, "fill_blob_holes"),
+])
+def test_bad_parameters_are_named(name, value, message):
+    model = BackgroundMixture(**{name: value})
+    with pytest.raises(ValueError, match=message):
+        model.apply(np.zeros((4, 4), np.uint8))
+
+
+def test_the_mog2_preset_runs_none_of_it():
+    model = BackgroundMixture.from_preset("mog2")
+    model.apply(np.zeros((4, 4), np.uint8))
+    assert "_feedback" not in model.__dict__
+    assert not model._validated().uses_feedback
