@@ -81,7 +81,7 @@ import csv
 import io
 import math
 import os
-import tempfile
+import secrets
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -94,7 +94,7 @@ import numpy as np
 from bgmix.zones import ZoneSet, apply_roi
 
 __all__ = ["DEFAULT_PARAMS", "Activity", "Event", "EventDetector", "EventParams",
-           "EventRecorder", "detect_events", "find_events", "measure", "read_events_csv",
+           "EventRecorder", "atomic_write", "detect_events", "find_events", "measure", "read_events_csv",
            "write_events_csv", "zone_csv_path"]
 
 _EPS = 1e-9
@@ -793,12 +793,31 @@ def find_events(source: Any, *, model: Any = None, roi: np.ndarray | str | os.Pa
 # --------------------------------------------------------------------------- CSV
 
 
-def _atomic_write_text(path: Path, text: str) -> Path:
+def _create_temp(final: Path, suffix: str = ".part") -> tuple[int, Path]:
+    """Create a hidden, unique file next to ``final``, opened for writing, with
+    the permissions an ordinary new file gets (0666 less the umask; unlike
+    ``tempfile.mkstemp``'s 0600), which it keeps when renamed to ``final``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = final.with_name(f".{final.name}.{secrets.token_hex(4)}{suffix}")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file next to {final}")  # pragma: no cover
+
+
+def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> Path:
+    """Write ``data`` to a temporary file in ``path``'s folder, then rename it
+    to ``path`` (``os.replace``): readers see the old file or the new one,
+    never a part. On failure the temporary file is removed."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = _create_temp(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -830,7 +849,7 @@ def write_events_csv(path: str | os.PathLike[str], events: Iterable[Event]) -> P
     writer.writeheader()
     for event in events:
         writer.writerow(event.to_row())
-    return _atomic_write_text(Path(path), buffer.getvalue())
+    return atomic_write(path, buffer.getvalue())
 
 
 def read_events_csv(path: str | os.PathLike[str]) -> list[Event]:
