@@ -280,7 +280,8 @@ figure{margin:0;font-size:12px;color:#444} figure img{display:block;border:1px s
 """
 
 
-def _table(events: Sequence[Event], clips: Mapping[int, str] | None, *, zones: bool = True) -> str:
+def _table(events: Sequence[Event], clips: Mapping[int, str] | None, *, zones: bool = True,
+           ids: str = "event") -> str:
     if not events:
         return '<p class="none">No events.</p>'
     head = ("<tr><th>#</th><th>start</th><th>end</th><th>duration</th><th>peak area</th>"
@@ -293,7 +294,7 @@ def _table(events: Sequence[Event], clips: Mapping[int, str] | None, *, zones: b
             href = clips.get(e.number)
             clip = (f'<td class="l"><a href="{html.escape(href)}">{html.escape(Path(href).name)}'
                     f'</a></td>' if href else '<td class="l"></td>')
-        rows.append(f'<tr id="event-{e.number}"><td>{e.number}</td><td>{format_time(e.start_s)}</td>'
+        rows.append(f'<tr id="{ids}-{e.number}"><td>{e.number}</td><td>{format_time(e.start_s)}</td>'
                     f"<td>{format_time(e.end_s)}</td><td>{e.duration_s:.1f} s</td>"
                     f"<td>{100 * e.peak_area:.2f}%</td><td>{e.peak_blobs}</td>"
                     f"<td>{e.start_frame}-{e.end_frame}</td>"
@@ -343,7 +344,8 @@ def render_report(*, title: str, timestamps: Sequence[float] | np.ndarray,
         figures.append(f'<figure><a href="#event-{e.number}"><img alt="event {e.number}" '
                        f'src="{uri}"></a><figcaption>{e.number}: {format_time(e.start_s)} '
                        f'({e.duration_s:.1f} s)</figcaption></figure>')
-    zone_html = "".join(f"<h2>Zone {html.escape(name)}</h2>" + _table(items, None, zones=False)
+    zone_html = "".join(f"<h2>Zone {html.escape(name)}</h2>"
+                        + _table(items, None, zones=False, ids=f"zone-{html.escape(name)}-event")
                         for name, items in zone_events.items())
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
