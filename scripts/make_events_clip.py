@@ -117,6 +117,7 @@ def make_events_clip(*, width: int = 320, height: int = 240, fps: float = 25.0,
 def write_clip(path: str | Path, clip: EventsClip) -> Path:
     """Write the frames as lossless FFV1 (``.mkv``) and the truth as ``.json`` beside it."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     height, width = clip.frames.shape[1:3]
     writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"FFV1"),
                              clip.fps, (width, height), True)
