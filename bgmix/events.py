@@ -546,14 +546,16 @@ def measure(mask: np.ndarray, *, roi: np.ndarray | None = None, zones: ZoneSet |
     zone_areas: dict[str, float] = {}
     zone_blobs: dict[str, int] = {}
     if zones is not None and len(zones):
-        # relabel: 0 off counted blobs, i + 1 on counted blob i
-        lut = np.zeros(n, np.int32)
-        lut[kept_ids] = np.arange(1, len(kept_ids) + 1, dtype=np.int32)
-        counted = lut[labels]
-        blob_zones = zones.touched_by_labels(counted, len(kept_ids))
-        for name, count in zones.pixel_counts(counted).items():
-            zone_areas[name] = count / watched if watched else 0.0
-            zone_blobs[name] = sum(1 for touched in blob_zones if name in touched)
+        # pixels of each OpenCV label inside each zone; only the counted blobs matter
+        touched: list[list[str]] = [[] for _ in kept_ids]
+        for name, counts in zones.label_counts(labels, n).items():
+            inside = counts[kept_ids]
+            zone_areas[name] = float(inside.sum()) / watched if watched else 0.0
+            hits = np.flatnonzero(inside)
+            zone_blobs[name] = len(hits)
+            for i in hits.tolist():
+                touched[i].append(name)
+        blob_zones = [tuple(t) for t in touched]
     return Activity(area=area, boxes=boxes, areas=kept_areas, blob_zones=blob_zones,
                     zone_areas=zone_areas, zone_blobs=zone_blobs)
 

@@ -428,6 +428,16 @@ class ZoneSet:
                     touched[i - 1].append(name)
         return [tuple(t) for t in touched]
 
+    def label_counts(self, labels: np.ndarray, n_labels: int) -> dict[str, np.ndarray]:
+        """Per zone, how many pixels of each label (0 .. ``n_labels - 1``) of an
+        integer label image lie in the zone: ``{name: (n_labels,) int64}``."""
+        counts = {}
+        for name in self.names:
+            rows, cols, inside = self._crop(name)
+            counts[name] = np.bincount(labels[rows, cols][inside].ravel(),
+                                       minlength=n_labels)[:n_labels]
+        return counts
+
     def touched_by_mask(self, blob: np.ndarray) -> tuple[str, ...]:
         """The zones a single blob's bool (H, W) pixel mask touches."""
         return tuple(name for name in self.names
