@@ -337,6 +337,25 @@ class EventDetector:
         self._period = 0.0
         self._finished = False
 
+    @property
+    def in_progress(self) -> dict[str, Any] | None:
+        """The event growing now (not yet closed, maybe still too short), or None:
+        ``{"start_frame", "peak_frame", "peak_area"}`` (1-based frames). A live
+        loop keeps a thumbnail of the frame whose number is ``peak_frame``.
+
+        Examples
+        --------
+        >>> detector = EventDetector(warmup=0)
+        >>> _ = detector.update(0, 0.0, 0.0), detector.update(1, 0.04, 0.01)
+        >>> detector.in_progress
+        {'start_frame': 2, 'peak_frame': 2, 'peak_area': 0.01}
+        """
+        item = self._open
+        if item is None:
+            return None
+        return {"start_frame": item.start_index + 1, "peak_frame": item.peak_index + 1,
+                "peak_area": item.peak_area}
+
     def _period_s(self) -> float:
         if self._period > 0:
             return self._period

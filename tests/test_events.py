@@ -150,6 +150,16 @@ def test_peak_is_the_largest_area() -> None:
     assert event.peak_blobs == 3
 
 
+def test_in_progress_follows_the_growing_event() -> None:
+    detector = EventDetector(warmup=0, merge_gap=0.1, post_padding=0.0, min_duration=0.0)
+    seen = []
+    for i, area in enumerate([0.0, 0.01, 0.03, 0.02, 0.0, 0.0, 0.0, 0.0]):
+        detector.update(i, i * 0.04, area)
+        seen.append(None if detector.in_progress is None else detector.in_progress["peak_frame"])
+    # motion ends at 0.16 s (frame 5 starts); more than 0.1 s later, at frame 8, it is closed
+    assert seen == [None, 2, 3, 3, 3, 3, 3, None]
+
+
 def test_detector_refuses_out_of_order_frames() -> None:
     detector = EventDetector()
     detector.update(5, 1.0, 0.0)
