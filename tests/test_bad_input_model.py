@@ -160,6 +160,12 @@ BAD_PARAMETERS: dict[str, list[tuple[object, str]]] = {
     "intensity_scale": [(0, "in (0, inf)"), (-1.0, "in (0, inf)"), (math.inf, "in (0, inf)")],
     "renormalize": [("no", "True or False"), (0, "True or False")],
     "neighbourhood_radius": [(-1, "in [0, 16]"), (17, "in [0, 16]"), (1.0, "an integer")],
+    "hold_frames": [(-1, ">= 0"), (10.5, "an integer")],
+    "feedback": [(-0.5, "in [0, 10]"), (11.0, "in [0, 10]"), (math.nan, "in [0, 10]")],
+    "compensate_gain": [("yes", "True or False"), (1, "True or False")],
+    "light_change": [(-0.1, "in [0, 1]"), (1.5, "in [0, 1]")],
+    "median_size": [(-1, "in [0, 15]"), (17, "in [0, 15]"), (2.0, "an integer")],
+    "fill_blob_holes": [("no", "True or False"), (0, "True or False")],
     "n_threads": [(0, f"in [1, {_MAX_THREADS}]"), (_MAX_THREADS + 1, f"in [1, {_MAX_THREADS}]"),
                   (1.5, "an integer")],
 }
