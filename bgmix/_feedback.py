@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bgmix.kernels.cleanup import fill_holes, majority_filter
-from bgmix.kernels.feedback import feedback_step, gain_ratios, newly_foreground
+from bgmix.kernels.feedback import exposure_gain, finish_frame
 
-GAIN_GRID = 8
-"""Most pixels between gain samples (a 320x240 frame gives 1200 samples);
-smaller frames are sampled more densely, for about 256 samples at least."""
+GAIN_GRID = 16
+GAIN_SAMPLES = 512
+"""Gain samples lie on a lattice of about this many pixels (every 12th pixel
+of a 320x240 frame, at most every 16th of a larger one): the median of a few
+hundred ratios is steady to a fraction of a grey level and costs little."""
 GAIN_MIN_SAMPLES = 0.2
 """Fraction of the lattice that must be usable for an estimate."""
 GAIN_MIN_WEIGHT = 0.5
@@ -83,8 +84,8 @@ class FeedbackState:
         self.next_threshold = np.empty(shape, np.float32)
         self.next_rate = np.empty(shape, np.float32)
         self.column = np.empty(self.width, np.int32)
-        self.stack = np.empty(self.height * self.width, np.int64)
-        self.grid = int(max(1, min(GAIN_GRID, (self.height * self.width / 256) ** 0.5)))
+        self.stack = np.empty(1, np.int64)  # hole filling's, allocated on first use
+        self.grid = int(max(1, min(GAIN_GRID, (self.height * self.width / GAIN_SAMPLES) ** 0.5)))
         self.ratios = np.empty(len(range(self.grid // 2, self.height, self.grid))
                                * len(range(self.grid // 2, self.width, self.grid)), np.float32)
 
@@ -104,38 +105,26 @@ class FeedbackState:
                       n_components: int) -> float:
         """Step 1: the exposure of ``frame`` relative to the model (1: unchanged)."""
         enough = max(1, int(GAIN_MIN_SAMPLES * len(self.ratios)))
-        for background_only in (True, False):
-            # A sudden exposure jump turns (nearly) every pixel foreground:
-            # then every settled pixel votes, or the gain would never follow.
-            count = gain_ratios(frame, intensity_scale, planes, n_components, self.previous_raw,
-                                self.grid, GAIN_MIN_WEIGHT, GAIN_MIN_LEVEL, background_only,
-                                self.ratios)
-            if count >= enough:
-                self.gain = float(np.median(self.ratios[:count]))
-                break
+        self.gain = float(exposure_gain(frame, intensity_scale, planes, n_components,
+                                        self.previous_raw, self.grid, GAIN_MIN_WEIGHT,
+                                        GAIN_MIN_LEVEL, enough, self.ratios, self.gain))
         return self.gain
 
     def finish(self, out: np.ndarray, alpha: float, *, median_size: int, fill: bool,
                feedback: float, hold_frames: int, light_change: float) -> None:
         """Steps 4-6 on ``self.raw`` / ``self.neighbour``: write the final mask into ``out``."""
-        if median_size:
-            majority_filter(self.neighbour, median_size, self.column, out)
-        else:
-            np.copyto(out, self.neighbour)
-        if fill:
-            fill_holes(out, self.stack)
-        light = False
-        if light_change > 0:
-            turned = newly_foreground(self.raw, self.previous_raw) / out.size
-            light = turned > (light_change / 4 if self.light_event else light_change)
-        self.light_event = light
         relearn = 1.0 / alpha if alpha > 0 else 0.0
-        feedback_step(self.raw, self.neighbour, out, self.min_distance, self.distance,
-                      self.blink, self.hold, self.previous_raw, self.next_threshold,
-                      self.next_rate, self.var_threshold, feedback, float(hold_frames),
-                      ABSORB_RATE if hold_frames else 1.0, relearn, light, hold_frames > 0)
+        if fill and self.stack.size < out.size:
+            self.stack = np.empty(out.size, np.int64)
+        self.light_event = bool(finish_frame(
+            self.raw, self.neighbour, out, self.min_distance, self.distance, self.blink,
+            self.hold, self.previous_raw, self.next_threshold, self.next_rate, self.column,
+            self.stack, median_size, fill, self.var_threshold, feedback, float(hold_frames),
+            ABSORB_RATE if hold_frames else 1.0, relearn, light_change, self.light_event,
+            hold_frames > 0))
 
     def advance(self) -> None:
         """Make the planes written by :meth:`finish` those of the next frame."""
         self.threshold, self.next_threshold = self.next_threshold, self.threshold
         self.rate, self.next_rate = self.next_rate, self.rate
+

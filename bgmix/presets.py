@@ -72,6 +72,10 @@ FULL: dict[str, Any] = {**MOG2, "covariance_type": "full", "var_threshold": 3 * 
 
 ROBUST: dict[str, Any] = {
     **MOG2,
+    # Three components, as Stauffer and Grimson's: with the feedback and the
+    # neighbourhood test handling dynamic pixels, a fourth and fifth changed F
+    # by less than 0.01 on every sequence measured and cost a quarter of the time.
+    "n_components": 3,
     "renormalize": True,
     # Lower than MOG2's 16: the mechanisms below remove the false alarms that
     # a lower threshold lets through, and camouflaged objects are found.

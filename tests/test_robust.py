@@ -96,6 +96,20 @@ def test_probability_follows_the_final_mask():
     assert mask[30, 30] == 0 and mask[10, 10] == 255
 
 
+def test_the_clean_up_inside_apply_fills_holes_and_drops_speckle():
+    rng = np.random.default_rng(6)
+    frames = scene(50, rng)
+    frames[40:, 5:25, 5:25] = 250
+    frames[40:, 12:18, 12:18] = 100                       # the background shows through
+    frames[40:, 30, 45] = 250                             # speckle
+    frames = as_uint8(frames)
+    filled = run(robust(fill_blob_holes=True), frames)[-1]
+    plain = run(robust(), frames)[-1]
+    assert (filled[8:22, 8:22] == 255).all()          # the median rounds only the corners
+    assert (plain[13:17, 13:17] == 0).all() and (filled[13:17, 13:17] == 255).all()
+    assert filled[30, 45] == 0 and plain[30, 45] == 0
+
+
 def test_save_load_and_pickle_continue_identically(tmp_path):
     rng = np.random.default_rng(5)
     frames = scene(80, rng)

@@ -47,6 +47,12 @@ def majority_filter(mask, size, column, out):
             for x in range(width):
                 column[x] -= np.int32(mask[drop, x] == 255)
         rows = min(height - 1, y + radius) - max(0, y - radius) + 1
+        if window_empty(column, width):
+            # No foreground within reach of this row (most rows of a quiet
+            # scene): nothing to vote on.
+            for x in range(width):
+                out[y, x] = mask[y, x]
+            continue
         total = 0
         for x in range(min(radius, width)):
             total += column[x]
@@ -64,6 +70,15 @@ def majority_filter(mask, size, column, out):
                 out[y, x] = np.uint8(0)
             else:
                 out[y, x] = mask[y, x]
+
+
+@njit(**JIT_OPTIONS)
+def window_empty(column, width):
+    """Whether every column sum of the window is 0."""
+    for x in range(width):
+        if column[x] != 0:
+            return False
+    return True
 
 
 @njit(**JIT_OPTIONS)

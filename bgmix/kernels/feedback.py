@@ -38,6 +38,7 @@ from numba import njit
 
 from bgmix.kernels._common import foreground_probability
 from bgmix.kernels._config import JIT_OPTIONS
+from bgmix.kernels.cleanup import fill_holes, majority_filter
 
 DISTANCE_RATE = 0.02
 """Weight of the current frame in the running distance average (about 50 frames)."""
@@ -185,3 +186,43 @@ def gain_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid
                 ratios[count] = observed * np.float32(intensity_scale) / level
                 count += 1
     return count
+
+
+@njit(**JIT_OPTIONS)
+def exposure_gain(frame, intensity_scale, planes, n_components, previous_raw, grid, min_weight,
+                  min_level, min_count, ratios, gain):
+    """The median of :func:`gain_ratios` (background lattice pixels first, every
+    settled one if fewer than ``min_count`` qualify), or ``gain`` unchanged when
+    too few samples qualify either way. One call per frame, so small frames pay
+    one dispatch."""
+    for background_only in (True, False):
+        count = gain_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid,
+                            min_weight, min_level, background_only, ratios)
+        if count >= min_count:
+            return np.median(ratios[:count])
+    return gain
+
+
+@njit(**JIT_OPTIONS)
+def finish_frame(raw, neighbour, out, min_distance, distance, blink, hold, previous_raw,
+                 threshold, rate, column, stack, median_size, fill, var_threshold, feedback,
+                 hold_frames, absorb_rate, relearn_rate, light_change, light_event, conservative):
+    """The steps after the update in one call: the majority filter of
+    ``neighbour`` into ``out`` (or a copy), hole filling when ``fill``
+    (``stack``: int64 scratch of ``H W``), the light-change decision (with
+    hysteresis: an event goes on while a quarter of ``light_change`` keeps
+    turning) and :func:`feedback_step`. Returns whether this frame is a light change."""
+    if median_size > 0:
+        majority_filter(neighbour, median_size, column, out)
+    else:
+        out[...] = neighbour
+    if fill:
+        fill_holes(out, stack)
+    light = False
+    if light_change > 0:
+        turned = newly_foreground(raw, previous_raw) / raw.size
+        light = turned > (light_change / 4 if light_event else light_change)
+    feedback_step(raw, neighbour, out, min_distance, distance, blink, hold, previous_raw,
+                  threshold, rate, var_threshold, feedback, hold_frames, absorb_rate,
+                  relearn_rate, light, conservative)
+    return light

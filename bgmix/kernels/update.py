@@ -766,13 +766,21 @@ def _build(spec: UpdateSpec):
                 x_2 = np.float32(frame[y, x, 2]) * scale
             nearest = np.float32(np.inf)
             found = False
+            # With the distance output the pixel keeps its own distance, so the
+            # search ends at the first match (it is the probability that needs
+            # the nearest neighbour's).
+            stop_at_match = want_distance
             for qy in range(max(0, y - radius), min(height, y + radius + 1)):
+                if found and stop_at_match:
+                    break
                 for qx in range(max(0, x - radius), min(width, x + radius + 1)):
                     if qy == y and qx == x:
                         continue
+                    if found and stop_at_match:
+                        break
                     total = zero
                     for k in range(n_modes[qy, qx]):
-                        if not total < background_ratio:
+                        if not total < background_ratio or (found and stop_at_match):
                             break
                         j = 0 if tied else k
                         c0 = planes[cov_base + j * slot_planes + 0, qy * width + qx]
@@ -802,9 +810,7 @@ def _build(spec: UpdateSpec):
                         total += planes[k, qy * width + qx]
             if found:
                 mask[y, x] = 0
-                if want_distance:
-                    probability[y, x] = nearest
-                elif want_probability:
+                if want_probability and not want_distance:
                     probability[y, x] = foreground_probability(nearest, tb, True)
 
     @closure_jit()
