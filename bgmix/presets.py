@@ -20,7 +20,7 @@ quality or speed and say so:
 
     - ``hold_frames=1500`` (about a minute at 25 fps), conservative update: a
       person who sits still or a car that stops stays foreground, then is
-      absorbed (CDnet ``office``: F 0.36 with MOG2, 0.89 here);
+      absorbed (CDnet ``office``: F 0.36 with MOG2, 0.91 here);
     - ``compensate_gain=True``: auto-exposure and clouds (the camera's gain
       is estimated from background pixels and divided out) - without it a
       conservative model would keep the whole frame white after the camera
