@@ -45,6 +45,11 @@ GAIN_MIN_WEIGHT = 0.5
 """A sample's heaviest component must hold at least this weight (a settled background)."""
 GAIN_MIN_LEVEL = 8.0
 """Samples darker than this (model units, channels summed) give no reliable ratio."""
+WARMUP_SHARE = 10
+"""The conservative update starts after ``history / WARMUP_SHARE`` frames
+(50 by default, 2 s at 25 fps): until then the model learns every pixel, at
+the fast automatic rate of its first frames, so what the camera saw when it
+started does not stay as a ghost."""
 ABSORB_RATE = 10.0
 """Learning-rate factor of a pixel held past ``hold_frames``: a parked object
 joins the background within about ``history / 10`` frames after the hold."""
@@ -111,8 +116,13 @@ class FeedbackState:
         return self.gain
 
     def finish(self, out: np.ndarray, alpha: float, *, median_size: int, fill: bool,
-               feedback: float, hold_frames: int, light_change: float) -> None:
-        """Steps 4-6 on ``self.raw`` / ``self.neighbour``: write the final mask into ``out``."""
+               feedback: float, hold_frames: int, light_change: float,
+               warming_up: bool = False) -> None:
+        """Steps 4-6 on ``self.raw`` / ``self.neighbour``: write the final mask into ``out``.
+
+        While ``warming_up`` nothing is held: whatever stood in the first
+        frames and leaves would otherwise be a ghost held for ``hold_frames``.
+        """
         relearn = 1.0 / alpha if alpha > 0 else 0.0
         if fill and self.stack.size < out.size:
             self.stack = np.empty(out.size, np.int64)
@@ -121,7 +131,7 @@ class FeedbackState:
             self.hold, self.previous_raw, self.next_threshold, self.next_rate, self.column,
             self.stack, median_size, fill, self.var_threshold, feedback, float(hold_frames),
             ABSORB_RATE if hold_frames else 1.0, relearn, light_change, self.light_event,
-            hold_frames > 0))
+            hold_frames > 0 and not warming_up))
 
     def advance(self) -> None:
         """Make the planes written by :meth:`finish` those of the next frame."""

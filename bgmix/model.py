@@ -18,7 +18,7 @@ import numpy as np
 
 from bgmix import _validation as check
 from bgmix._bands import resolve_threads, run_bands
-from bgmix._feedback import FeedbackState
+from bgmix._feedback import WARMUP_SHARE, FeedbackState
 from bgmix.fitting import fit_state
 from bgmix.kernels import MAX_CORRELATION, background_image, score_frame
 from bgmix.kernels.covariance import COVARIANCE_TYPES as _REGISTRY
@@ -135,16 +135,18 @@ class BackgroundMixture:
     none matches, and a Dirichlet prior (``complexity_reduction``) drives
     unsupported components to zero weight and removes them, so each pixel
     keeps as many components as its history needs (Zivkovic, 2004/2006).
-    With the default parameters the masks are those of OpenCV's
-    ``createBackgroundSubtractorMOG2`` on 8-bit frames, computed with the
-    same float32 operations; the one deliberate difference is that when a
-    full mixture replaces its weakest component, the other weights are
-    renormalised so that they keep summing to 1.
+    The defaults are the ``"robust"`` preset (:mod:`bgmix.presets`): that
+    mixture with a conservative update (a still person stays foreground),
+    the camera's gain divided out, light changes re-learnt, a per-pixel
+    threshold that rises where the decision flickers, the neighbourhood
+    test and a 5x5 majority filter. ``BackgroundMixture.from_preset("mog2")``
+    computes OpenCV's ``createBackgroundSubtractorMOG2`` on 8-bit frames bit
+    for bit, with the same float32 operations.
 
     Parameters
     ----------
-    n_components : int, default=5
-        Most components per pixel, in [1, 255].
+    n_components : int, default=3
+        Most components per pixel, in [1, 255] (OpenCV's MOG2: 5).
     covariance_type : {"spherical", "diag", "full", "tied"}, default="spherical"
         Shape of each component's covariance. "spherical": one variance per
         component (OpenCV MOG2's model). "diag": one variance per channel.
@@ -160,9 +162,11 @@ class BackgroundMixture:
     history : int, default=500
         Frames over which the automatic learning rate settles:
         ``1 / min(2 n, history)`` at the ``n``-th frame.
-    var_threshold : float, default=16
+    var_threshold : float, default=12
         Squared Mahalanobis distance under which a pixel is explained by a
-        background component (16 = 4 standard deviations).
+        background component (16 = 4 standard deviations, OpenCV's MOG2; the
+        default is lower because the feedback, the neighbourhood test and
+        the majority filter remove the false alarms that lets through).
     var_threshold_gen : float, default=9
         Squared distance under which a sample updates a component instead of
         creating a new one.
@@ -170,7 +174,7 @@ class BackgroundMixture:
         Cumulative weight of the heaviest components that form the background.
     var_init : float, default=15
         Variance of a new component.
-    var_min, var_max : float, default=4, 75
+    var_min, var_max : float, default=6, 75
         Bounds of every variance (regularisation); ``var_min <= var_init <= var_max``.
     complexity_reduction : float, default=0.05
         Dirichlet-prior constant ``c_T`` in ``w <- (1 - a) w - a c_T``, in [0, 1):
@@ -195,21 +199,23 @@ class BackgroundMixture:
         False computes OpenCV's arithmetic, which lets the sum fall short
         until the next frame (``bgmix.compat`` and the ``"mog2"`` preset use
         it, to reproduce OpenCV's masks bit for bit).
-    neighbourhood_radius : int, default=0
+    neighbourhood_radius : int, default=1
         The neighbourhood step: a pixel still foreground after its own
         mixture is background when its sample lies within ``var_threshold``
         of a background component of a pixel at most this many rows and
         columns away (Elgammal et al. 2000's displacement test: swaying
         leaves, ripples, small camera shake). 0 turns it off (OpenCV).
         The state is not affected, only the mask and probability.
-    hold_frames : int, default=0
+    hold_frames : int, default=1500
         Conservative update: a foreground pixel is not learned, so a person
-        or car that stops stays foreground, for up to this many frames; then
+        or car that stops stays foreground, for up to this many frames (from
+        the ``history / 10``-th frame on: until then every pixel learns, so
+        what stood in the first frames leaves no ghost); then
         it is absorbed into the background at ten times the learning rate
         (a parked car, a ghost). A pixel that the neighbourhood step called
         background is held too (its sample is a neighbour's background, not
         its own). 0: every pixel learns (MOG2's update).
-    feedback : float, default=0
+    feedback : float, default=1
         Pixel-level feedback: each pixel's threshold becomes
         ``var_threshold (1 + feedback (blink + distance))``, where ``blink``
         (0-1) counts recent flips of the pixel's decision and ``distance``
@@ -217,17 +223,17 @@ class BackgroundMixture:
         (SuBSENSE's ``v(x)`` and ``D_min(x)``): swaying leaves and flicker
         raise their own threshold, static pixels keep ``var_threshold``. In
         [0, 10]; 0 turns it off.
-    compensate_gain : bool, default=False
+    compensate_gain : bool, default=True
         Estimate the camera's exposure each frame (the median ratio of frame
         to background over a sparse grid of background pixels) and divide
         the samples by it: auto-exposure and clouds no longer turn the frame
         white.
-    light_change : float, default=0
+    light_change : float, default=0.2
         A frame in which more than this fraction of the pixels turns
         foreground at once is a light change (a lamp, a door): those pixels
         are cleared from the mask and re-learned from the next frame. In
         [0, 1]; 0 turns it off.
-    median_size : int, default=0
+    median_size : int, default=5
         The clean-up inside ``apply``: a ``median_size`` x ``median_size``
         majority filter of the foreground (0 off, or odd in [3, 15]).
     fill_blob_holes : bool, default=False
@@ -285,14 +291,14 @@ class BackgroundMixture:
     def __init__(
         self,
         *,
-        n_components: int = 5,
+        n_components: int = 3,
         covariance_type: Literal["spherical", "diag", "full", "tied"] = "spherical",
         history: int = 500,
-        var_threshold: float = 16.0,
+        var_threshold: float = 12.0,
         var_threshold_gen: float = 9.0,
         background_ratio: float = 0.9,
         var_init: float = 15.0,
-        var_min: float = 4.0,
+        var_min: float = 6.0,
         var_max: float = 75.0,
         complexity_reduction: float = 0.05,
         detect_shadows: bool = True,
@@ -300,12 +306,12 @@ class BackgroundMixture:
         shadow_threshold: float = 0.5,
         intensity_scale: float = 1.0,
         renormalize: bool = True,
-        neighbourhood_radius: int = 0,
-        hold_frames: int = 0,
-        feedback: float = 0.0,
-        compensate_gain: bool = False,
-        light_change: float = 0.0,
-        median_size: int = 0,
+        neighbourhood_radius: int = 1,
+        hold_frames: int = 1500,
+        feedback: float = 1.0,
+        compensate_gain: bool = True,
+        light_change: float = 0.2,
+        median_size: int = 5,
         fill_blob_holes: bool = False,
         n_threads: int | None = None,
     ) -> None:
@@ -714,7 +720,8 @@ class BackgroundMixture:
                                                    threshold_plane, scalars), n_threads)
         feedback.finish(out, alpha, median_size=params.median_size, fill=params.fill_blob_holes,
                         feedback=params.feedback, hold_frames=params.hold_frames,
-                        light_change=params.light_change)
+                        light_change=params.light_change,
+                        warming_up=self.n_frames_seen_ <= params.history // WARMUP_SHARE)
         if probability is not None:
             probability_from_distance(feedback.min_distance, threshold_plane, out, probability)
         feedback.advance()

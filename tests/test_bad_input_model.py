@@ -22,6 +22,7 @@ import pytest
 from bgmix import BackgroundMixture
 from bgmix._validation import as_frame, state_invariant_violations
 from bgmix.model import COVARIANCE_TYPES, FORMAT_VERSION
+from tests.mixtures import plain_mixture
 
 STATE = ("weights_", "means_", "n_components_")
 
@@ -34,7 +35,7 @@ def state_of(model: BackgroundMixture) -> dict[str, np.ndarray]:
 def learned(covariance_type: str = "spherical", shape=(6, 7, 3), n_frames: int = 12,
             dtype=np.uint8, seed: int = 0) -> BackgroundMixture:
     rng = np.random.default_rng(seed)
-    model = BackgroundMixture(covariance_type=covariance_type)
+    model = plain_mixture(covariance_type=covariance_type)
     base = rng.uniform(40, 200, shape)
     for _ in range(n_frames):
         model.apply(np.clip(base + rng.normal(0, 3, shape), 0, 255).astype(dtype))
@@ -66,7 +67,7 @@ def test_non_finite_float_frame_names_the_count_and_first_pixel(value, shown):
 def test_non_finite_first_frame_does_not_initialise_the_model():
     frame = np.zeros((3, 4), np.float32)
     frame[0, 1] = np.nan
-    model = BackgroundMixture()
+    model = plain_mixture()
     with pytest.raises(ValueError, match="1 value, the first"):
         model.apply(frame)
     assert not model.is_initialized
@@ -95,7 +96,7 @@ def test_frame_values_that_overflow_float32_once_scaled_are_refused():
 def test_huge_but_finite_float_values_keep_the_state_sound():
     """Distances overflow to inf: such pixels are foreground, the state stays finite."""
     for covariance_type in COVARIANCE_TYPES:
-        model = BackgroundMixture(covariance_type=covariance_type)
+        model = plain_mixture(covariance_type=covariance_type)
         probability = np.empty((2, 3), np.float32)
         for value in (100.0, 3.4e38, -3.4e38, 100.0):
             frame = np.full((2, 3, 3), value, np.float32)
@@ -109,7 +110,7 @@ def test_huge_but_finite_float_values_keep_the_state_sound():
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
 def test_one_pixel_frames_work(covariance_type, channels, dtype):
-    model = BackgroundMixture(covariance_type=covariance_type)
+    model = plain_mixture(covariance_type=covariance_type)
     shape = (1, 1) if channels == 1 else (1, 1, 3)
     probability = np.empty((1, 1), np.float32)
     for _ in range(30):
@@ -127,7 +128,7 @@ def test_an_8k_frame_works():
     height, width = 4320, 7680
     frame = np.full((height, width, 3), 60, np.uint8)
     frame[100:200, 7000:7100] = 200
-    model = BackgroundMixture(n_components=1)
+    model = plain_mixture(n_components=1)
     model.apply(np.full((height, width, 3), 60, np.uint8))
     mask = model.apply(frame, learning_rate=0)
     assert mask.shape == (height, width)
@@ -180,7 +181,7 @@ def test_every_constructor_parameter_has_out_of_range_cases():
     [(name, value, allowed) for name, cases in BAD_PARAMETERS.items() for value, allowed in cases],
     ids=lambda v: repr(v)[:20])
 def test_out_of_range_parameter_is_named_with_its_allowed_range(name, value, allowed):
-    model = BackgroundMixture(**{name: value})
+    model = plain_mixture(**{name: value})
     assert getattr(model, name) is value  # stored unchanged, checked at use
     frame = np.zeros((3, 4, 3), np.uint8)
     with pytest.raises(ValueError) as info:
@@ -191,7 +192,7 @@ def test_out_of_range_parameter_is_named_with_its_allowed_range(name, value, all
     assert "\n" not in message
     assert not model.is_initialized
     # The same check guards a model changed after it has learned.
-    good = BackgroundMixture()
+    good = plain_mixture()
     good.apply(frame)
     before = state_of(good)
     good.set_params(**{name: value})
@@ -205,7 +206,7 @@ def test_out_of_range_parameter_is_named_with_its_allowed_range(name, value, all
 
 
 def test_a_corrected_parameter_takes_effect():
-    model = BackgroundMixture(history=0)
+    model = plain_mixture(history=0)
     with pytest.raises(ValueError, match="history"):
         model.apply(np.zeros((2, 2), np.uint8))
     model.set_params(history=10)
@@ -383,7 +384,7 @@ def test_a_pickle_renamed_npz_is_refused(tmp_path):
 # --------------------------------------------------------------------------- saving
 
 def test_numpy_scalar_parameters_are_saved_as_numbers(tmp_path):
-    model = BackgroundMixture(history=np.int64(80), var_threshold=np.float32(20.0),
+    model = plain_mixture(history=np.int64(80), var_threshold=np.float32(20.0),
                               detect_shadows=np.bool_(False))
     model.apply(np.zeros((3, 3), np.uint8))
     model.save(tmp_path / "m.npz")
@@ -393,7 +394,7 @@ def test_numpy_scalar_parameters_are_saved_as_numbers(tmp_path):
 
 
 def test_unsaveable_parameter_is_named_and_nothing_is_written(tmp_path):
-    model = BackgroundMixture(history=[500])
+    model = plain_mixture(history=[500])
     with pytest.raises(ValueError, match=r"parameter history=\[500\] \(list\) cannot be saved"):
         model.save(tmp_path / "m.npz")
     assert list(tmp_path.iterdir()) == []

@@ -21,6 +21,7 @@ from bgmix.blobs import find_blobs
 from bgmix.cli import build_parser, main, model_options
 from bgmix.export import mot_boxes, read_csv, read_jsonl, read_mot
 from bgmix.postprocess import Postprocess, clean_mask
+from tests.mixtures import plain_mixture
 
 W, H, N = 64, 48, 30
 EMPTY = 10  # frames of background before the square enters
@@ -69,7 +70,9 @@ def read_masks(path: Path) -> list[np.ndarray]:
 
 def check_square_is_foreground(mask: np.ndarray, i: int) -> None:
     rows, cols = square_at(i)
-    inside = mask[rows, cols]
+    # The default model's 5x5 majority filter rounds a square's corners: judge
+    # the square without its outermost ring.
+    inside = mask[rows, cols][1:-1, 1:-1]
     outside = mask.copy()
     outside[rows, cols] = 0
     assert (inside == 255).mean() > 0.9, f"frame {i}: square not foreground"
@@ -292,12 +295,14 @@ def table_rows(out: str) -> dict[str, list[str]]:
 
 
 def test_eval_sequence_table(cdnet_sequence: Path, capsys):
-    assert main(["eval", str(cdnet_sequence), "--quiet"]) == 0
+    # The mog2 preset: the default's 5x5 majority filter costs recall on this
+    # 64x48 scene's few-pixel objects (see test_eval_compare_runs_every_method_in_one_pass).
+    assert main(["eval", str(cdnet_sequence), "--preset", "mog2", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("synthetic: 60 frames run, frames 31-60 scored")
     rows = table_rows(out)
-    assert list(rows) == ["bgmix"]
-    f, precision, recall, pwc, ms = rows["bgmix"]
+    assert list(rows) == ["bgmix:mog2"]
+    f, precision, recall, pwc, ms = rows["bgmix:mog2"]
     assert float(f) > 0.85 and float(precision) > 0.9 and float(recall) > 0.8
     assert float(ms) > 0
     # columns line up: every row as wide as the header
@@ -325,7 +330,9 @@ def test_eval_compare_runs_every_method_in_one_pass(cdnet_sequence: Path, capsys
         assert set(r["counts"]) == {"tp", "fp", "fn", "tn"}
         assert r["sequence"] == "synthetic"
     bgmix_result, mog2 = doc["results"][:2]
-    assert bgmix_result["f_measure"] == pytest.approx(mog2["f_measure"], abs=0.01)
+    # The default (robust) model raises no false alarm on a plain scene (its 5x5
+    # majority filter does cost recall on this 64x48 scene's few-pixel objects).
+    assert bgmix_result["precision"] >= 0.99 and mog2["precision"] >= 0.99
     assert bgmix_result["params"]["history"] == 500 and mog2["params"] is None
     assert doc["sequence"] == "synthetic" and doc["skipped"] == []
     assert doc["bgmix_version"] == bgmix.__version__
@@ -445,12 +452,12 @@ def test_eval_help(capsys):
 
 
 def test_eval_highway_bgmix_matches_opencv_mog2(highway_dir: Path, tmp_path: Path, capsys):
-    """Acceptance: bgmix's defaults give OpenCV MOG2's F-measure (0.708) on CDnet highway."""
+    """Acceptance: the "mog2" preset gives OpenCV MOG2's F-measure (0.708) on CDnet highway."""
     target = tmp_path / "highway.json"
-    assert main(["eval", str(highway_dir), "--compare", "mog2", "--quiet",
+    assert main(["eval", str(highway_dir), "--preset", "mog2", "--compare", "mog2", "--quiet",
                  f"--json={target}"]) == 0
     out = capsys.readouterr().out
-    assert set(table_rows(out)) == {"bgmix", "mog2"}
+    assert set(table_rows(out)) == {"bgmix:mog2", "mog2"}
     doc = json.loads(target.read_text())
     bgmix_result, mog2 = doc["results"]
     assert bgmix_result["n_frames"] == mog2["n_frames"] == 1700
@@ -545,7 +552,8 @@ def test_run_config_file_and_precedence(clip: Path, tmp_path: Path, capsys):
     masks = read_masks(out / "masks.mkv")
     assert len(masks) == 12
     assert len(read_mot(out / "det.txt")) > 0
-    model = BackgroundMixture(history=40, var_threshold=20, detect_shadows=False)
+    model = BackgroundMixture.from_preset("mog2", history=40, var_threshold=20,
+                                          detect_shadows=False)
     capture = cv2.VideoCapture(str(clip))
     for i, mask in enumerate(masks):
         np.testing.assert_array_equal(mask, model.apply(capture.read()[1]), err_msg=f"frame {i}")

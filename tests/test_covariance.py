@@ -12,6 +12,7 @@ from bgmix.kernels import MAX_CORRELATION
 from tests.reference import MAX_CORRELATION as REFERENCE_MAX_CORRELATION
 from tests.reference import Params, ReferenceCovMixture
 from tests.test_reference import convert, random_frames, structured_frames
+from tests.mixtures import plain_mixture
 
 TYPES = ("diag", "full", "tied")
 
@@ -70,7 +71,7 @@ def state_arrays(model):
 
 def run_both(frames, params, covariance_type, rates, known=None):
     """Feed the same frames to the kernel and the reference; compare every frame."""
-    model = BackgroundMixture(**params.__dict__, covariance_type=covariance_type)
+    model = plain_mixture(**params.__dict__, covariance_type=covariance_type)
     ref = ReferenceCovMixture(params, covariance_type)
     for t, frame in enumerate(frames):
         rate = rates[t % len(rates)]
@@ -236,7 +237,7 @@ def test_invariants_hold_under_random_frames_and_parameters(covariance_type, see
         detect_shadows=bool(rng.integers(0, 2)),
         shadow_value=int(rng.integers(1, 255)),
     )
-    model = BackgroundMixture(**params, covariance_type=covariance_type)
+    model = plain_mixture(**params, covariance_type=covariance_type)
     channels = (3, 1)[seed % 2] if seed < 3 else 3
     shape = (int(rng.integers(1, 20)), int(rng.integers(1, 30)), channels)
     base = rng.integers(0, 256, shape)
@@ -260,7 +261,7 @@ def test_covariances_stay_positive_definite_after_many_random_updates(covariance
     """Perfectly correlated and anti-correlated samples, the hardest case for
     positive-definiteness, at a high learning rate."""
     rng = np.random.default_rng(0)
-    model = BackgroundMixture(covariance_type=covariance_type, var_min=0.5, var_max=200.0,
+    model = plain_mixture(covariance_type=covariance_type, var_min=0.5, var_max=200.0,
                               var_threshold_gen=40.0, var_threshold=60.0)
     h, w = 16, 16
     base = rng.uniform(60, 190, (h, w, 3))
@@ -280,7 +281,7 @@ def test_covariances_stay_positive_definite_after_many_random_updates(covariance
 @pytest.mark.parametrize("covariance_type", TYPES)
 def test_probability_at_half_is_the_mask_without_shadows(covariance_type):
     rng = np.random.default_rng(11)
-    model = BackgroundMixture(covariance_type=covariance_type, detect_shadows=False)
+    model = plain_mixture(covariance_type=covariance_type, detect_shadows=False)
     for frame in correlated_frames(rng, 40, 12, 16, 3):
         p = np.empty(frame.shape[:2], np.float32)
         mask = model.apply(frame, probability=p)
@@ -289,7 +290,7 @@ def test_probability_at_half_is_the_mask_without_shadows(covariance_type):
 
 
 def test_probability_is_sigmoid_of_the_mahalanobis_distance():
-    model = BackgroundMixture(covariance_type="diag", detect_shadows=False)
+    model = plain_mixture(covariance_type="diag", detect_shadows=False)
     background = np.full((1, 40, 3), 100, np.uint8)
     for _ in range(50):
         model.apply(background)
@@ -306,13 +307,13 @@ def test_probability_is_sigmoid_of_the_mahalanobis_distance():
 
 # ------------------------------------------------------------- parameters
 def test_covariance_type_is_validated_stored_and_shown():
-    model = BackgroundMixture(covariance_type="full")
+    model = plain_mixture(covariance_type="full")
     assert model.covariance_type == "full" and "covariance_type='full'" in repr(model)
-    assert BackgroundMixture().covariance_type == "spherical"
+    assert plain_mixture().covariance_type == "spherical"
     for bad in ("Full", "diagonal", None, 3):
         with pytest.raises(ValueError, match="covariance_type must be one of 'spherical', 'diag', "
                                              "'full', 'tied', got"):
-            BackgroundMixture(covariance_type=bad).apply(np.zeros((2, 2), np.uint8))
+            plain_mixture(covariance_type=bad).apply(np.zeros((2, 2), np.uint8))
 
 
 @pytest.mark.parametrize(("covariance_type", "channels", "name", "shape"), [
@@ -325,7 +326,7 @@ def test_covariance_type_is_validated_stored_and_shown():
     ("tied", 1, "covariances_", (1, 4, 6)),
 ])
 def test_state_shapes(covariance_type, channels, name, shape):
-    model = BackgroundMixture(covariance_type=covariance_type)
+    model = plain_mixture(covariance_type=covariance_type)
     model.apply(np.full((4, 6, channels), 50, np.uint8))
     assert getattr(model, name).shape == shape and getattr(model, name).dtype == np.float32
     other = {"variances_": "covariances_", "covariances_": "variances_"}[name]
@@ -333,7 +334,7 @@ def test_state_shapes(covariance_type, channels, name, shape):
 
 
 def test_tied_covariance_starts_at_var_init_and_new_components_keep_it():
-    model = BackgroundMixture(covariance_type="tied", var_init=20.0)
+    model = plain_mixture(covariance_type="tied", var_init=20.0)
     model.apply(np.full((2, 2, 3), 50, np.uint8))
     np.testing.assert_allclose(model.covariances_[:, 0, 0], [20, 0, 0, 20, 0, 20], atol=2.0)
     before = model.covariances_.copy()
@@ -343,7 +344,7 @@ def test_tied_covariance_starts_at_var_init_and_new_components_keep_it():
 
 
 def test_changing_covariance_type_resets_the_state():
-    model = BackgroundMixture()
+    model = plain_mixture()
     model.apply(np.zeros((3, 3, 3), np.uint8))
     model.set_params(covariance_type="full")
     assert not model.is_initialized
@@ -362,7 +363,7 @@ def test_save_load_round_trip(tmp_path, covariance_type, channels):
     frames = correlated_frames(rng, 40, 10, 12, 3)
     if channels == 1:
         frames = frames[..., 1]
-    model = BackgroundMixture(covariance_type=covariance_type, history=50)
+    model = plain_mixture(covariance_type=covariance_type, history=50)
     for frame in frames[:25]:
         model.apply(frame)
     path = tmp_path / "model.npz"
@@ -377,7 +378,7 @@ def test_save_load_round_trip(tmp_path, covariance_type, channels):
 
 
 def test_load_refuses_state_of_the_wrong_shape(tmp_path):
-    model = BackgroundMixture(covariance_type="full")
+    model = plain_mixture(covariance_type="full")
     model.apply(np.zeros((3, 4, 3), np.uint8))
     path = tmp_path / "m.npz"
     model.save(path)
@@ -394,7 +395,7 @@ def test_one_channel_diag_and_full_are_the_spherical_model():
     compute the spherical model (they may differ only on exact threshold ties)."""
     rng = np.random.default_rng(4)
     frames = structured_frames(rng, 40, 12, 14, 1)[..., 0]
-    models = [BackgroundMixture(covariance_type=t) for t in ("spherical", "diag", "full")]
+    models = [plain_mixture(covariance_type=t) for t in ("spherical", "diag", "full")]
     for frame in frames:
         masks = [m.apply(frame) for m in models]
         for mask in masks[1:]:
@@ -411,7 +412,7 @@ def test_thread_counts_give_identical_results(covariance_type):
     frames = correlated_frames(rng, 20, 24, 20, 3)
     masks = []
     for threads in (1, 2):
-        model = BackgroundMixture(covariance_type=covariance_type, n_threads=threads)
+        model = plain_mixture(covariance_type=covariance_type, n_threads=threads)
         masks.append(np.stack([model.apply(f) for f in frames]))
     np.testing.assert_array_equal(masks[0], masks[1])
 
@@ -436,7 +437,7 @@ def test_full_covariance_detects_a_change_across_correlated_noise():
             f[8:16, 8:24] += shift
         return np.clip(np.rint(f), 0, 255).astype(np.uint8)
 
-    models = {t: BackgroundMixture(covariance_type=t, detect_shadows=False) for t in
+    models = {t: plain_mixture(covariance_type=t, detect_shadows=False) for t in
               ("spherical", "diag", "full", "tied")}
     for _ in range(150):
         f = frame()
@@ -468,7 +469,7 @@ def test_version_1_files_load_as_spherical(tmp_path):
     """Files written before covariance_type existed hold spherical models."""
     import json
 
-    model = BackgroundMixture()
+    model = plain_mixture()
     frame = np.full((3, 4, 3), 60, np.uint8)
     model.apply(frame)
     path = tmp_path / "v1.npz"

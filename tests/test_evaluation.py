@@ -33,6 +33,7 @@ from bgmix.evaluation import (
 )
 from bgmix.metrics import evaluate_sequence
 from bgmix.synth import make_scene, write_cdnet
+from tests.mixtures import plain_mixture
 
 H, W, N = 48, 64, 60
 
@@ -99,7 +100,7 @@ def test_run_method_yields_new_masks_from_arrays_and_paths(scene, sequence: Path
 
 
 def test_bgmix_instance_and_params_dict(scene):
-    model = BackgroundMixture(history=50)
+    model = plain_mixture(history=50)
     method = make_method(model)
     assert method.params["history"] == 50
     method.apply(scene.frames[0])
@@ -135,7 +136,7 @@ def test_presets(monkeypatch):
         preset_params("nope")
     fake = types.ModuleType("bgmix.presets")
     fake.PRESETS = {"Fast": {"history": 100, "n_components": 3},
-                    "model": BackgroundMixture(var_threshold=25)}
+                    "model": plain_mixture(var_threshold=25)}
     monkeypatch.setitem(sys.modules, "bgmix.presets", fake)
     assert preset_params("Fast") == {"history": 100, "n_components": 3}
     assert preset_params("model")["var_threshold"] == 25

@@ -17,6 +17,7 @@ from bgmix._validation import state_invariant_violations
 from bgmix.fitting import COVARIANCE_CODES, bic_free_parameters
 from bgmix.kernels import MAX_CORRELATION, fit_em
 from tests import reference_em
+from tests.mixtures import plain_mixture
 
 TYPES = ("spherical", "diag", "full", "tied")
 
@@ -201,7 +202,7 @@ def test_bic_recovers_the_number_of_components(covariance_type):
     counts = np.repeat([1, 2, 3], per_count)
     samples = mixture_samples(rng, counts.size, 200, 3, counts)  # 13 sigma apart
     frames = samples.reshape(200, 12, 30, 3)
-    model = BackgroundMixture(n_components=4, covariance_type=covariance_type)
+    model = plain_mixture(n_components=4, covariance_type=covariance_type)
     model.fit(frames, n_components="bic", random_state=0)
     chosen = model.n_components_.reshape(-1)
     for count in (1, 2, 3):
@@ -223,7 +224,7 @@ def test_bic_free_parameters_match_sklearn():
 def test_fit_then_apply_continues_online(covariance_type):
     rng = np.random.default_rng(7)
     frames, background = static_scene(rng, 30)
-    model = BackgroundMixture(n_components=3, covariance_type=covariance_type)
+    model = plain_mixture(n_components=3, covariance_type=covariance_type)
     assert model.fit(frames, random_state=0) is model
     assert model.n_frames_seen_ == 30
     assert model.frame_shape_ == (24, 32, 3) and model.frame_dtype_ == "uint8"
@@ -254,7 +255,7 @@ def test_fit_ignores_a_briefly_present_object():
     for t in range(60):  # a 6x6 block crossing, 2 columns a frame: 3 frames on each pixel
         frames[t, 7:13, 2 * t: 2 * t + 6] = (20, 240, 20)
     for covariance_type in ("spherical", "full"):
-        model = BackgroundMixture(n_components=3, covariance_type=covariance_type)
+        model = plain_mixture(n_components=3, covariance_type=covariance_type)
         model.fit(frames, random_state=0)
         clean = np.clip(background + rng.normal(0, 2, background.shape), 0, 255)
         mask = model.apply(clean.round().astype(np.uint8))
@@ -277,7 +278,7 @@ def test_weight_prior_keeps_an_object_seen_in_a_few_frames_out_of_the_background
     probe[4:10, 4:10] = (20, 240, 20)
     masks, models = {}, {}
     for prior in (None, 0.0):
-        model = BackgroundMixture(n_components=3, covariance_type=covariance_type)
+        model = plain_mixture(n_components=3, covariance_type=covariance_type)
         models[prior] = model.fit(frames, n_components="bic", random_state=0,
                                   weight_prior=prior)
         assert state_invariant_violations(model) == []
@@ -293,14 +294,14 @@ def test_weight_prior_keeps_an_object_seen_in_a_few_frames_out_of_the_background
 
 def test_weight_prior_is_checked():
     with pytest.raises(ValueError, match=r"weight_prior must be in \[0, 0.5\], got 0.7"):
-        BackgroundMixture().fit(np.zeros((3, 4, 4), np.uint8), weight_prior=0.7)
+        plain_mixture().fit(np.zeros((3, 4, 4), np.uint8), weight_prior=0.7)
 
 
 def test_fit_iterable_uint16_grey_and_quantile():
     rng = np.random.default_rng(11)
     frames = [np.full((6, 7), 1000, np.uint16) + rng.integers(0, 20, (6, 7)).astype(np.uint16)
               for _ in range(12)]
-    model = BackgroundMixture(n_components=2, intensity_scale=255 / 4095)
+    model = plain_mixture(n_components=2, intensity_scale=255 / 4095)
     model.fit(iter(frames), init="quantile")
     assert model.frame_shape_ == (6, 7, 1) and model.frame_dtype_ == "uint16"
     # Two components of about half the weight each: both background, and
@@ -315,7 +316,7 @@ def test_fit_iterable_uint16_grey_and_quantile():
 def test_fixed_count_and_refit_replaces_state():
     rng = np.random.default_rng(12)
     frames, _ = static_scene(rng, 20, h=8, w=8)
-    model = BackgroundMixture(n_components=4)
+    model = plain_mixture(n_components=4)
     model.apply(np.zeros((3, 3), np.uint8))  # an old state of another size
     model.fit(frames, n_components=1, random_state=3)
     assert model.weights_.shape == (4, 8, 8)
@@ -337,7 +338,7 @@ def test_fixed_count_and_refit_replaces_state():
 ])
 def test_bad_arguments(kwargs, message):
     frames = np.zeros((3, 4, 5, 3), np.uint8)
-    model = BackgroundMixture(n_components=3)
+    model = plain_mixture(n_components=3)
     with pytest.raises(ValueError, match=message):
         model.fit(frames, **kwargs)
     assert not model.is_initialized
@@ -357,7 +358,7 @@ def test_bad_arguments(kwargs, message):
     (5, r"frames must be an \(N, H, W\[, C\]\) array or an iterable of frames, got int"),
 ])
 def test_bad_frames(frames, message):
-    model = BackgroundMixture(n_components=2)
+    model = plain_mixture(n_components=2)
     with pytest.raises(ValueError, match=message):
         model.fit(frames)
 
@@ -366,12 +367,12 @@ def test_non_finite_frame_is_named():
     frames = np.zeros((4, 3, 5), np.float32)
     frames[2, 1, 2] = np.nan
     with pytest.raises(ValueError, match=r"frame 2 contains NaN or inf: 1 value.*row 1, column 2"):
-        BackgroundMixture().fit(frames)
+        plain_mixture().fit(frames)
 
 
 def test_bad_model_parameters_are_reported_by_fit():
     with pytest.raises(ValueError, match=r"var_max must be"):
-        BackgroundMixture(var_min=10, var_max=5).fit(np.zeros((3, 4, 4), np.uint8))
+        plain_mixture(var_min=10, var_max=5).fit(np.zeros((3, 4, 4), np.uint8))
 
 
 def test_fit_on_real_footage(highway_dir):
@@ -380,7 +381,7 @@ def test_fit_on_real_footage(highway_dir):
 
     names = [f"in{i:06d}.jpg" for i in range(421, 491)]
     frames = [cv2.imread(str(highway_dir / "input" / name)) for name in names]
-    model = BackgroundMixture(n_components=3).fit(frames[:50], n_components="bic",
+    model = plain_mixture(n_components=3).fit(frames[:50], n_components="bic",
                                                   random_state=0)
     assert state_invariant_violations(model) == []
     assert model.n_frames_seen_ == 50

@@ -32,6 +32,7 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 from bgmix import BackgroundMixture  # noqa: E402
 from bgmix._validation import state_invariant_violations  # noqa: E402
 from bgmix.model import COVARIANCE_TYPES  # noqa: E402
+from tests.mixtures import plain_mixture
 
 EXAMPLES = int(os.environ.get("BGMIX_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
@@ -125,7 +126,7 @@ def check_apply_outputs(model, mask, probability, log_likelihood):
 @given(params=parameters(), sequence=sequences())
 def test_apply_keeps_the_invariants(params, sequence):
     frames, rates, known = sequence
-    model = BackgroundMixture(**params)
+    model = plain_mixture(**params)
     shape = frames.shape[1:3]
     probability = np.empty(shape, np.float32)
     log_likelihood = np.empty(shape, np.float32)
@@ -147,7 +148,7 @@ def test_frozen_model_classifies_without_changing_the_state(params, sequence):
     """learning_rate=0 after the first frame: the state's weights may be
     renormalised, but means and (co)variances do not move."""
     frames, _, _ = sequence
-    model = BackgroundMixture(**params)
+    model = plain_mixture(**params)
     model.apply(frames[0])
     cov = "covariances_" if model.covariance_type in ("full", "tied") else "variances_"
     means, covariances = model.means_.copy(), getattr(model, cov).copy()
@@ -169,7 +170,7 @@ def test_all_components_pruned_keeps_weights_summing_to_one(covariance_type):
     component 1 (mean 162, the match) is visited; the total is 0, and the new
     component got weight alpha = 0.5 (as OpenCV MOG2), leaving the live
     weights summing to 0.5. It now takes weight 1."""
-    model = BackgroundMixture(
+    model = plain_mixture(
         n_components=2, covariance_type=covariance_type, history=2, var_threshold=1.0,
         var_threshold_gen=1.0, background_ratio=1.0, var_min=1.0, var_max=1.0, var_init=1.0,
         complexity_reduction=0.5, detect_shadows=False)
@@ -186,7 +187,7 @@ def test_matched_component_pruned_keeps_weights_summing_to_one(covariance_type):
     match can weigh, ``(1 - alpha) w - alpha c_T + alpha <= 0.4375``, so the
     *matched* component is pruned too, and the weights summed to 0; the
     sample now starts a component of weight 1."""
-    model = BackgroundMixture(
+    model = plain_mixture(
         n_components=2, covariance_type=covariance_type, history=3, var_threshold=1.0,
         var_threshold_gen=1.0, background_ratio=1.0, var_min=1.0, var_max=1.0, var_init=1.0,
         complexity_reduction=0.75, detect_shadows=False)
@@ -208,7 +209,7 @@ def test_subnormal_learning_rate_writes_no_nan(covariance_type):
     pruned, so the NaN sits in a dead slot here, but it can stay live when a
     live component follows (OpenCV's pruning shortens the loop). The kernels
     now learn a matched component only when its new weight is > 0."""
-    model = BackgroundMixture(
+    model = plain_mixture(
         n_components=2, covariance_type=covariance_type, history=3, var_threshold=1.0,
         var_threshold_gen=1.0, background_ratio=1.0, var_min=1.0, var_max=1.0, var_init=1.0,
         complexity_reduction=0.75, detect_shadows=False)
@@ -223,7 +224,7 @@ def test_background_image_at_float32_max_is_finite():
     weights sum to 0.99999994 in float32, so ``sum(w mu) * (1 / total)``
     exceeds the largest float32 and the background image is inf (dividing
     each weight by the total first, or clamping to the largest mean, avoids it)."""
-    model = BackgroundMixture()
+    model = plain_mixture()
     frame = np.full((1, 1), np.finfo(np.float32).max, np.float32)
     for _ in range(3):
         model.apply(frame)

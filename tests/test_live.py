@@ -26,6 +26,7 @@ import pytest
 from bgmix.io import LiveSource, StreamLostError, VideoFileSource, open_source
 from bgmix.model import BackgroundMixture
 from bgmix.pipeline import process
+from tests.mixtures import plain_mixture
 
 WIDTH, HEIGHT = 64, 48
 BLOCK = 8
@@ -378,7 +379,7 @@ def test_memory_stays_at_one_frame_while_nobody_reads():
 # ------------------------------------------------------------- the pipeline
 @pytest.fixture(scope="module")
 def warm_model() -> BackgroundMixture:
-    model = BackgroundMixture()
+    model = plain_mixture()
     model.apply(numbered_frame(0))  # compile (or load) the kernel before timing latency
     return model
 

@@ -11,6 +11,7 @@ import pytest
 from bgmix import BackgroundMixture
 from bgmix.model import FORMAT_VERSION
 from bgmix.synth import make_scene
+from tests.mixtures import plain_mixture
 
 
 @pytest.fixture(scope="module")
@@ -19,17 +20,17 @@ def scene():
 
 
 def test_constructor_stores_parameters_unchanged_and_repr_shows_them():
-    model = BackgroundMixture(history=200, var_threshold=25, detect_shadows=False)
+    model = plain_mixture(history=200, var_threshold=25, detect_shadows=False)
     assert model.history == 200 and model.var_threshold == 25 and model.detect_shadows is False
     text = repr(model)
     for name, value in model.get_params().items():
         assert f"{name}={value!r}" in text
     with pytest.raises(TypeError):
-        BackgroundMixture(200)  # keyword-only
+        plain_mixture(200)  # keyword-only
 
 
 def test_get_and_set_params():
-    model = BackgroundMixture()
+    model = plain_mixture()
     assert model.set_params(history=50, var_min=2.0) is model
     assert model.get_params()["history"] == 50 and model.var_min == 2.0
     with pytest.raises(ValueError, match="unknown parameter 'histroy'"):
@@ -55,7 +56,7 @@ def test_get_and_set_params():
     ],
 )
 def test_bad_parameters_are_named(params, message):
-    model = BackgroundMixture(**params)
+    model = plain_mixture(**params)
     with pytest.raises(ValueError, match=message):
         model.apply(np.zeros((4, 4, 3), np.uint8))
 
@@ -76,11 +77,11 @@ def test_bad_parameters_are_named(params, message):
 )
 def test_bad_frames_are_refused_with_a_clear_message(frame, message):
     with pytest.raises(ValueError, match=message):
-        BackgroundMixture().apply(frame)
+        plain_mixture().apply(frame)
 
 
 def test_frame_size_change_is_an_error_unless_reinitialising():
-    model = BackgroundMixture()
+    model = plain_mixture()
     model.apply(np.zeros((4, 5, 3), np.uint8))
     with pytest.raises(ValueError, match=r"shape \(6, 5\).*initialised with shape \(4, 5\).*learning_rate=1"):
         model.apply(np.zeros((6, 5, 3), np.uint8))
@@ -95,11 +96,11 @@ def test_frame_size_change_is_an_error_unless_reinitialising():
 @pytest.mark.parametrize("rate", [1.5, float("nan"), "fast"])
 def test_bad_learning_rate(rate):
     with pytest.raises(ValueError, match="learning_rate"):
-        BackgroundMixture().apply(np.zeros((3, 3), np.uint8), learning_rate=rate)
+        plain_mixture().apply(np.zeros((3, 3), np.uint8), learning_rate=rate)
 
 
 def test_bad_side_arrays():
-    model = BackgroundMixture()
+    model = plain_mixture()
     frame = np.zeros((4, 5, 3), np.uint8)
     with pytest.raises(ValueError, match=r"known_foreground must have shape \(4, 5\)"):
         model.apply(frame, known_foreground=np.zeros((5, 4), bool))
@@ -144,7 +145,7 @@ def test_invariants_hold_under_random_frames_and_parameters(seed):
         detect_shadows=bool(rng.integers(0, 2)),
         shadow_value=int(rng.integers(1, 255)),
     )
-    model = BackgroundMixture(**params)
+    model = plain_mixture(**params)
     channels = (1, 3)[seed % 2]
     shape = (int(rng.integers(1, 20)), int(rng.integers(1, 30)), channels)
     base = rng.integers(0, 256, shape)
@@ -162,13 +163,13 @@ def test_invariants_hold_under_random_frames_and_parameters(seed):
 def test_thread_counts_give_identical_results(scene):
     masks = []
     for threads in (1, 2):
-        model = BackgroundMixture(n_threads=threads)
+        model = plain_mixture(n_threads=threads)
         masks.append(np.stack([model.apply(f) for f in scene.frames]))
     np.testing.assert_array_equal(masks[0], masks[1])
 
 
 def test_save_load_round_trip_is_bit_identical(tmp_path, scene):
-    model = BackgroundMixture(history=120, var_threshold=20)
+    model = plain_mixture(history=120, var_threshold=20)
     for frame in scene.frames[:40]:
         model.apply(frame)
     path = tmp_path / "model.npz"
@@ -183,13 +184,13 @@ def test_save_load_round_trip_is_bit_identical(tmp_path, scene):
 
 
 def test_unfitted_model_round_trips(tmp_path):
-    BackgroundMixture(n_components=3).save(tmp_path / "m.npz")
+    plain_mixture(n_components=3).save(tmp_path / "m.npz")
     loaded = BackgroundMixture.load(tmp_path / "m.npz")
     assert loaded.n_components == 3 and not loaded.is_initialized
 
 
 def test_load_refuses_foreign_truncated_and_newer_files(tmp_path, scene):
-    model = BackgroundMixture()
+    model = plain_mixture()
     model.apply(scene.frames[0])
     good = tmp_path / "good.npz"
     model.save(good)
@@ -223,7 +224,7 @@ def test_load_refuses_foreign_truncated_and_newer_files(tmp_path, scene):
 
 
 def test_pickle_and_deepcopy_continue_identically(scene):
-    model = BackgroundMixture()
+    model = plain_mixture()
     for frame in scene.frames[:30]:
         model.apply(frame)
     clones = [pickle.loads(pickle.dumps(model)), copy.deepcopy(model)]
@@ -235,7 +236,7 @@ def test_pickle_and_deepcopy_continue_identically(scene):
 
 
 def test_reset_and_background_image(scene):
-    model = BackgroundMixture()
+    model = plain_mixture()
     with pytest.raises(RuntimeError, match="call apply"):
         model.background_image()
     for frame in scene.frames[:25]:
@@ -256,7 +257,7 @@ def test_other_dtypes_detect_the_same_object(dtype, scene):
     frames = (frames * 257).astype(np.uint16) if dtype == np.uint16 else frames.astype(np.float32)
     # full-range 16-bit data: intensity_scale brings it back to the 8-bit scale
     scale = 255 / 65535 if dtype == np.uint16 else 1.0
-    reference, other = BackgroundMixture(), BackgroundMixture(intensity_scale=scale)
+    reference, other = plain_mixture(), plain_mixture(intensity_scale=scale)
     for t in range(len(frames)):
         expected = reference.apply(scene.frames[t])
         mask = other.apply(frames[t])
@@ -266,7 +267,7 @@ def test_other_dtypes_detect_the_same_object(dtype, scene):
 
 
 def test_probability_is_consistent_with_mask_and_monotone():
-    model = BackgroundMixture(detect_shadows=False)
+    model = plain_mixture(detect_shadows=False)
     background = np.full((1, 64, 3), 100, np.uint8)
     for _ in range(50):
         model.apply(background)
@@ -287,7 +288,7 @@ def test_sixteen_bit_thermal_frames_work_with_the_defaults():
     """A few hundred counts of contrast, noise of a few counts: raw values, as OpenCV."""
     rng = np.random.default_rng(2)
     background = np.full((40, 50), 29000.0)
-    model = BackgroundMixture()
+    model = plain_mixture()
     for t in range(60):
         frame = background + rng.normal(0, 2, background.shape)
         if t == 59:
@@ -301,7 +302,7 @@ def test_sixteen_bit_thermal_frames_work_with_the_defaults():
 
 def test_intensity_scale_is_validated():
     with pytest.raises(ValueError, match="intensity_scale"):
-        BackgroundMixture(intensity_scale=0).apply(np.zeros((2, 2), np.uint8))
+        plain_mixture(intensity_scale=0).apply(np.zeros((2, 2), np.uint8))
 
 
 def test_full_preset_models_correlated_colour_noise_that_mog2_flags():

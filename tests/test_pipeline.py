@@ -15,6 +15,7 @@ from bgmix.model import BackgroundMixture
 from bgmix.pipeline import FrameResult, ProcessStats, Processing, process
 from bgmix.postprocess import Postprocess, clean_mask
 from bgmix.synth import make_scene
+from tests.mixtures import plain_mixture
 
 N = 60
 
@@ -42,9 +43,9 @@ def test_yields_one_result_per_frame_with_increasing_index(scene) -> None:
 
 
 def test_masks_equal_running_the_model_directly(scene) -> None:
-    direct = BackgroundMixture()
+    direct = plain_mixture()
     expected = [direct.apply(frame).copy() for frame in scene.frames]
-    model = BackgroundMixture()
+    model = plain_mixture()
     results = list(process(scene.frames, model))
     assert len(results) == N
     for r, mask in zip(results, expected):
@@ -60,7 +61,7 @@ def test_masks_are_new_arrays_each_frame(scene) -> None:
 
 
 def test_learning_rate_is_passed_to_the_model(scene) -> None:
-    direct = BackgroundMixture()
+    direct = plain_mixture()
     expected = [direct.apply(frame, 0.05).copy() for frame in scene.frames[:20]]
     results = list(process(scene.frames[:20], learning_rate=0.05, blobs=False))
     for r, mask in zip(results, expected):
@@ -170,7 +171,7 @@ def test_bad_arguments(scene, kwargs) -> None:
 
 
 def test_model_error_names_the_frame_and_closes_the_source() -> None:
-    model = BackgroundMixture()
+    model = plain_mixture()
     model.apply(np.zeros((9, 8, 3), np.uint8))  # a model that learned another size
     results = process([np.zeros((8, 8, 3), np.uint8)], model)
     with pytest.raises(ValueError, match=r"^<iterable>: frame 0: .*initialised"):
@@ -234,7 +235,7 @@ def test_bootstrap_from_the_first_frames_fits_then_classifies_every_frame(scene)
         model = results.model
     assert [r.index for r in out] == list(range(N))
     # The same as fitting by hand, then applying every frame from the first.
-    expected = BackgroundMixture().fit(scene.frames[:10], **FIT)
+    expected = plain_mixture().fit(scene.frames[:10], **FIT)
     for r, frame in zip(out, scene.frames):
         np.testing.assert_array_equal(r.mask, expected.apply(frame))
     assert model.n_frames_seen_ == expected.n_frames_seen_ == 10 + N
@@ -288,7 +289,7 @@ def test_bootstrap_fit_error_names_the_bootstrap_clip(scene) -> None:
 
 
 def test_log_likelihood_equals_scoring_before_each_frame(scene) -> None:
-    shadow = BackgroundMixture()
+    shadow = plain_mixture()
     with process(ArraySource(scene.frames), log_likelihood=True, blobs=False) as results:
         for result in results:
             if result.index == 0:

@@ -7,6 +7,7 @@ import pytest
 
 from bgmix import BackgroundMixture
 from tests.reference import Params, ReferenceMixture
+from tests.mixtures import plain_mixture
 
 
 def random_frames(rng, n, h, w, c, dtype=np.uint8):
@@ -41,7 +42,7 @@ def convert(frames, dtype):
 
 
 def run_both(frames, params, rates, known=None, channels_last=True):
-    model = BackgroundMixture(**params.__dict__, n_threads=None)
+    model = plain_mixture(**params.__dict__, n_threads=None)
     ref = ReferenceMixture(params)
     for t, frame in enumerate(frames):
         if not channels_last:
@@ -124,7 +125,7 @@ def test_one_component_and_no_pruning_match_reference():
 
 
 def test_known_foreground_pixels_are_not_learned():
-    model = BackgroundMixture()
+    model = plain_mixture()
     background = np.full((6, 6, 3), 100, np.uint8)
     for _ in range(20):
         model.apply(background)

@@ -10,6 +10,7 @@ import pytest
 
 from bgmix import BackgroundMixture
 from tests import reference
+from tests.mixtures import plain_mixture
 
 TYPES = ("spherical", "diag", "full", "tied")
 
@@ -68,7 +69,7 @@ def near_frame(model, rng, spread):
 
 
 def make_model(rng, covariance_type, channels, height=9, width=13, **params):
-    model = BackgroundMixture(covariance_type=covariance_type, n_components=4, **params)
+    model = plain_mixture(covariance_type=covariance_type, n_components=4, **params)
     model.apply(rng.integers(0, 255, (height, width, channels), dtype=np.uint8))
     randomize_state(model, rng)
     return model
@@ -119,7 +120,7 @@ def test_apply_log_likelihood_is_the_score_of_the_state_before_the_frame(covaria
 @pytest.mark.parametrize("covariance_type", TYPES)
 def test_log_likelihood_is_highest_at_the_mean_and_falls_with_distance(covariance_type):
     """One component: the closed form of the Gaussian density."""
-    model = BackgroundMixture(covariance_type=covariance_type, detect_shadows=False,
+    model = plain_mixture(covariance_type=covariance_type, detect_shadows=False,
                               var_init=9.0)
     background = np.full((1, 30, 3), 100, np.float32)
     model.apply(background)
@@ -134,7 +135,7 @@ def test_log_likelihood_is_highest_at_the_mean_and_falls_with_distance(covarianc
 
 def test_background_components_only():
     """A light component beyond background_ratio does not count."""
-    model = BackgroundMixture(var_init=4.0, background_ratio=0.7)
+    model = plain_mixture(var_init=4.0, background_ratio=0.7)
     model.apply(np.zeros((1, 2), np.uint8))
     model.weights_[:2] = np.array([0.8, 0.2], np.float32)[:, None, None]
     model.means_[:2, 0] = np.array([50.0, 150.0], np.float32)[:, None, None]
@@ -152,7 +153,7 @@ def test_background_components_only():
 @pytest.mark.parametrize("covariance_type", TYPES)
 def test_score_samples_leaves_the_model_unchanged(covariance_type):
     rng = np.random.default_rng(7)
-    model = BackgroundMixture(covariance_type=covariance_type)
+    model = plain_mixture(covariance_type=covariance_type)
     for _ in range(10):
         model.apply(rng.integers(90, 110, (6, 8, 3), dtype=np.uint8))
     before = {name: np.copy(value) for name, value in vars(model).items()
@@ -206,7 +207,7 @@ def test_probability_is_one_half_on_the_boundary_and_monotone(covariance_type):
     at an offset of 8: p = 0.5 there, below on the way in, above beyond,
     non-decreasing with the distance, and p >= 0.5 exactly where mask != 0."""
     channels, set_cov, boundary = BOUNDARY_STATES[covariance_type]
-    model = BackgroundMixture(covariance_type=covariance_type, detect_shadows=False,
+    model = plain_mixture(covariance_type=covariance_type, detect_shadows=False,
                               var_threshold=16.0)
     offsets = np.concatenate([np.linspace(0, 7.99, 40), [boundary], np.linspace(8.01, 30, 40)])
     background = np.full((2, len(offsets), channels), 100, np.float32)
@@ -251,7 +252,7 @@ def scene(rng, n, height, width, channels):
 @pytest.mark.parametrize("channels", [1, 3])
 def test_probability_at_half_is_the_hard_mask_without_shadows(covariance_type, channels):
     rng = np.random.default_rng(100 + channels)
-    model = BackgroundMixture(covariance_type=covariance_type, detect_shadows=False, history=50)
+    model = plain_mixture(covariance_type=covariance_type, detect_shadows=False, history=50)
     for t, frame in enumerate(scene(rng, 30, 16, 24, channels)):
         frame = frame[..., 0] if channels == 1 else frame
         p = np.empty(frame.shape[:2], np.float32)
@@ -264,7 +265,7 @@ def test_probability_at_half_is_the_hard_mask_without_shadows(covariance_type, c
 
 # ------------------------------------------------------------- validation
 def test_log_likelihood_buffer_is_validated():
-    model = BackgroundMixture()
+    model = plain_mixture()
     frame = np.zeros((4, 5, 3), np.uint8)
     for bad, message in [
         (np.zeros((4, 5), np.float64), r"log_likelihood must have shape \(4, 5\) and dtype float32"),
@@ -283,7 +284,7 @@ def test_log_likelihood_buffer_is_validated():
 
 
 def test_scoring_inputs_are_validated():
-    model = BackgroundMixture()
+    model = plain_mixture()
     frame = np.zeros((4, 5, 3), np.uint8)
     with pytest.raises(RuntimeError, match="call apply"):
         model.score_samples(frame)

@@ -17,6 +17,7 @@ from bgmix import BackgroundMixture
 from bgmix.blobs import find_blobs
 from bgmix.sinks import (BOX_COLOUR, FOREGROUND_TINT, SHADOW_TINT, BackgroundVideoWriter,
                          OverlayVideoWriter, render_overlay, to_display)
+from tests.mixtures import plain_mixture
 
 H, W = 48, 64
 
@@ -138,7 +139,7 @@ def test_background_video_every_n_frames(tmp_path: Path):
     # smooth, so that Motion JPEG keeps it well
     yy, xx = np.mgrid[0:H, 0:W]
     scene = np.stack([40 + 2 * xx, 60 + 2 * yy, 120 + xx + yy], axis=2).astype(np.uint8)
-    model = BackgroundMixture()
+    model = plain_mixture()
     path = tmp_path / "background.mkv"
     expected = []
     with BackgroundVideoWriter(path, fps=30, every=3) as sink:
@@ -160,7 +161,7 @@ def test_background_video_every_n_frames(tmp_path: Path):
 
 
 def test_background_of_grey_16bit_frames(tmp_path: Path):
-    model = BackgroundMixture()
+    model = plain_mixture()
     frame = np.tile(np.linspace(1000, 9000, W).astype(np.uint16), (H, 1))
     path = tmp_path / "thermal_background.avi"
     with BackgroundVideoWriter(path, fps=25) as sink:

@@ -14,6 +14,7 @@ from bgmix import BackgroundMixture
 from bgmix.batch import RunOptions, run_video
 from bgmix.io import MaskVideoWriter, PngMaskWriter
 from bgmix.sinks import OverlayVideoWriter, ThreadedWriter
+from tests.mixtures import plain_mixture
 
 H, W = 36, 52
 
@@ -178,7 +179,7 @@ def test_run_stopped_midway_keeps_every_frame_handed_to_the_writer(tmp_path: Pat
     rng = np.random.default_rng(4)
     frames = rng.integers(0, 256, (30, H, W, 3), dtype=np.uint8)
     frames[10:, 8:20, 10:30] = 255
-    model = BackgroundMixture()
+    model = plain_mixture()
     expected = [model.apply(frame) for frame in frames]
     out = tmp_path / "masks.mkv"
     report = run_video(frames, RunOptions(masks=str(out)))

@@ -24,6 +24,7 @@ import pytest
 from bgmix import BackgroundMixture
 from bgmix._validation import state_invariant_violations
 from bgmix.synth import make_scene
+from tests.mixtures import plain_mixture
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,7 +48,7 @@ def run_model(job: dict, frames: np.ndarray, barrier: threading.Barrier | None =
     """Run a fresh model over ``frames``; with a barrier, every thread launches
     its kernel for frame ``t`` at the same moment (the worst case for a
     threading layer), instead of runs that may happen not to overlap."""
-    model = BackgroundMixture(covariance_type=job["covariance_type"], n_threads=job["n_threads"])
+    model = plain_mixture(covariance_type=job["covariance_type"], n_threads=job["n_threads"])
     probability = np.empty(frames.shape[1:3], np.float32)
     masks, probabilities = [], []
     for frame in frames:
@@ -106,9 +107,9 @@ def test_one_model_shared_by_two_threads_under_a_lock_matches_a_serial_run(input
     """A model is not thread-safe on its own (it learns in place); behind the
     caller's lock, frames from two threads give the results of one thread."""
     frames = inputs[0]
-    serial = BackgroundMixture()
+    serial = plain_mixture()
     expected = np.stack([serial.apply(frame) for frame in frames])
-    shared = BackgroundMixture()
+    shared = plain_mixture()
     lock = threading.Lock()
     masks: dict[int, np.ndarray] = {}
     next_index = iter(range(len(frames)))
@@ -132,7 +133,7 @@ def test_one_model_shared_by_two_threads_under_a_lock_matches_a_serial_run(input
 def test_a_models_thread_count_does_not_leak_into_other_threads():
     """numba.set_num_threads is per thread; the model restores the caller's count."""
     frame = np.zeros((8, 8, 3), np.uint8)
-    BackgroundMixture(n_threads=1).apply(frame)  # starts the threading layer
+    plain_mixture(n_threads=1).apply(frame)  # starts the threading layer
     default = numba.config.NUMBA_NUM_THREADS
     seen: dict[str, int] = {}
     inside = threading.Event()
@@ -149,7 +150,7 @@ def test_a_models_thread_count_does_not_leak_into_other_threads():
     thread.start()
     inside.wait(10)
     seen["main"] = numba.get_num_threads()
-    BackgroundMixture(n_threads=default).apply(frame)
+    plain_mixture(n_threads=default).apply(frame)
     seen["main after apply"] = numba.get_num_threads()
     release.set()
     thread.join()
@@ -169,7 +170,7 @@ _WORKQUEUE_SCRIPT = textwrap.dedent("""
     frames = [rng.integers(0, 256, (40, *shape), dtype=np.uint8) for shape in shapes]
 
     def run(i, barrier=None):
-        model = BackgroundMixture(covariance_type=types[i])
+        model = plain_mixture(covariance_type=types[i])
         masks = []
         for frame in frames[i]:
             if barrier is not None:

@@ -14,6 +14,7 @@ import pytest
 from bgmix import BackgroundMixture
 from tests.reference import Params, ReferenceCovMixture, ReferenceMixture
 from tests.test_reference import random_frames, structured_frames
+from tests.mixtures import plain_mixture
 
 TYPES = ("spherical", "diag", "full", "tied")
 
@@ -25,7 +26,7 @@ def state_of(model):
 
 def run_both(frames, params, covariance_type, maps=None, known=None):
     """Kernel and reference on the same frames (and maps); compare every frame."""
-    model = BackgroundMixture(**params.__dict__, covariance_type=covariance_type)
+    model = plain_mixture(**params.__dict__, covariance_type=covariance_type)
     if covariance_type == "spherical":
         ref = ReferenceMixture(params)
     else:
@@ -75,8 +76,8 @@ def test_neutral_planes_compute_the_scalar_parameters_bit_for_bit(covariance_typ
     # differs), so masks and every state array are identical.
     rng = np.random.default_rng(3)
     frames = random_frames(rng, 40, 12, 16, 3)
-    plain = BackgroundMixture(covariance_type=covariance_type)
-    planed = BackgroundMixture(covariance_type=covariance_type)
+    plain = plain_mixture(covariance_type=covariance_type)
+    planed = plain_mixture(covariance_type=covariance_type)
     ones = np.ones((12, 16), np.float32)
     thresholds = np.full((12, 16), plain.var_threshold, np.float32)
     for frame in frames:
@@ -109,8 +110,8 @@ def test_neighbourhood_step_matches_reference(covariance_type, radius):
 def test_neighbourhood_step_removes_shake_but_keeps_an_object():
     rng = np.random.default_rng(8)
     texture = rng.uniform(30, 220, (40, 48, 3))
-    plain = BackgroundMixture()
-    consensus = BackgroundMixture(neighbourhood_radius=1)
+    plain = plain_mixture()
+    consensus = plain_mixture(neighbourhood_radius=1)
     shaken_plain, shaken_consensus = [], []
     for t in range(200):
         dy, dx = rng.integers(-1, 2, 2) if t >= 100 else (0, 0)
@@ -145,7 +146,7 @@ def test_thread_count_none_follows_numba():
     import bgmix.model as model_module
 
     frame = np.zeros((64, 64, 3), np.uint8)
-    model = BackgroundMixture(n_threads=None)
+    model = plain_mixture(n_threads=None)
     calls = []
     original = model_module.update_kernel
 
@@ -178,8 +179,8 @@ def test_threads_give_the_serial_masks():
     """Bands dealt to several threads compute what one thread computes."""
     rng = np.random.default_rng(3)
     frames = rng.integers(0, 256, (12, 37, 29, 3), dtype=np.uint8)
-    one = BackgroundMixture(n_threads=1, neighbourhood_radius=1)
-    two = BackgroundMixture(n_threads=2, neighbourhood_radius=1)
+    one = plain_mixture(n_threads=1, neighbourhood_radius=1)
+    two = plain_mixture(n_threads=2, neighbourhood_radius=1)
     for frame in frames:
         np.testing.assert_array_equal(one.apply(frame), two.apply(frame))
     np.testing.assert_array_equal(one.weights_, two.weights_)
