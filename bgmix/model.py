@@ -6,7 +6,6 @@ import inspect
 import json
 import math
 import os
-import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -919,15 +918,10 @@ class BackgroundMixture:
             arrays["n_frames_seen_"] = np.array(self.n_frames_seen_, np.int64)
             arrays["frame_shape_"] = np.array(self.frame_shape_, np.int64)
             arrays["frame_dtype_"] = np.array(self.frame_dtype_)
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from bgmix.outputs.atomic import atomic_open
+
+        with atomic_open(path, parents=False) as fh:
+            np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> BackgroundMixture:

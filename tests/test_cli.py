@@ -19,7 +19,7 @@ import bgmix
 from bgmix import BackgroundMixture
 from bgmix.blobs import find_blobs
 from bgmix.cli import build_parser, main, model_options
-from bgmix.export import mot_boxes, read_csv, read_jsonl, read_mot
+from bgmix.outputs.tables import mot_boxes, read_csv, read_jsonl, read_mot
 from bgmix.postprocess import Postprocess, clean_mask
 
 W, H, N = 64, 48, 30
@@ -307,11 +307,11 @@ def test_eval_sequence_table(cdnet_sequence: Path, capsys):
 
 
 def test_eval_compare_runs_every_method_in_one_pass(cdnet_sequence: Path, capsys, monkeypatch):
-    import bgmix.io
+    import bgmix.sources.files
 
     reads = []
-    read_image = bgmix.io._read_image
-    monkeypatch.setattr(bgmix.io, "_read_image",
+    read_image = bgmix.sources.files.read_image
+    monkeypatch.setattr(bgmix.sources.files, "read_image",
                         lambda path: reads.append(path) or read_image(path))
     doc = eval_json(capsys, str(cdnet_sequence), "--compare", "mog2,knn,mog2+median")
     assert len(reads) == SEQ_FRAMES
@@ -667,12 +667,12 @@ def test_image_folder_source_with_exports(tmp_path: Path, capsys):
 
 def test_unexpected_error_is_one_line_unless_debug(clip: Path, tmp_path: Path, monkeypatch,
                                                    capsys):
-    import bgmix.batch
+    import bgmix.run
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(bgmix.batch, "_open_outputs", broken)
+    monkeypatch.setattr(bgmix.run, "open_outputs", broken)
     assert main(["run", str(clip), "-o", str(tmp_path), "-q"]) == 1
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
