@@ -33,6 +33,7 @@ from typing import Any
 from bgmix.cdnet import sequence_name
 from bgmix.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OutputError, StopRequested, one_line
 from bgmix.outputs.atomic import write_json_atomic
+from bgmix.outputs.masks import outlier_image, probability_image  # noqa: F401 (as before)
 from bgmix.run import RunOptions, VideoReport, run_video
 from bgmix.schedulers import SCHEDULERS, worker_should_stop
 from bgmix.signals import handle_signals

@@ -47,6 +47,7 @@ from bgmix.cdnet import (
 )
 from bgmix.methods import (
     DEFAULT_PRESET,
+    MEDIAN_KSIZE,
     MEDIAN_SUFFIX,
     OPENCV_METHODS,
     Method,

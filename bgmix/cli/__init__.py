@@ -25,10 +25,17 @@ from bgmix.cli import eval as eval_command
 from bgmix.cli import info as info_command
 from bgmix.cli import run as run_command
 from bgmix.cli.config import apply_config, read_config, subparser
-from bgmix.cli.options import model_options
+from bgmix.cli.options import DEFAULT_OUTPUT_NAMES, model_options  # noqa: F401 (as in cli.py)
 from bgmix.cli.run import default_source, display_available
-from bgmix.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, StopRequested, exit_code_for, \
-    one_line
+from bgmix.errors import (  # noqa: F401 (EXIT_OK: as in cli.py)
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    StopRequested,
+    exit_code_for,
+    one_line,
+)
 from bgmix.signals import handle_signals
 
 __all__ = ["main", "build_parser", "default_source", "display_available", "model_options",
