@@ -1,19 +1,4 @@
-"""Run background subtractors on CDnet-layout sequences and score their masks.
-
-A *method* is anything that turns frames into masks, one frame at a time:
-
-* ``"bgmix"``: a :class:`~bgmix.BackgroundMixture` with its default
-  parameters (which reproduce OpenCV MOG2); ``"bgmix:NAME"``: the preset
-  ``NAME`` (``bgmix.presets.PRESETS[NAME]`` when that module exists; without it
-  only ``"mog2"`` and ``"default"``, both the constructor's defaults). A
-  :class:`~bgmix.BackgroundMixture` instance or a dict of its parameters is a
-  method too.
-* OpenCV's subtractors with OpenCV's default parameters: ``"mog2"``
-  (``cv2.createBackgroundSubtractorMOG2``), ``"knn"``
-  (``cv2.createBackgroundSubtractorKNN``) and, with opencv-contrib-python
-  (``cv2.bgsegm``), ``"gsoc"``, ``"mog"`` and ``"cnt"``.
-* Any of them followed by ``"+median"``: the mask cleaned by a 5x5
-  ``cv2.medianBlur`` (``"mog2+median"``, ``"knn+median"``, ``"bgmix+median"``).
+"""Run methods (:mod:`bgmix.methods`) on CDnet-layout sequences and score their masks.
 
 :func:`evaluate_methods_on_sequence` reads a CDnet folder (``input/in%06d.jpg``
 or ``.png``, ``groundtruth/gt%06d.png``, ``ROI.bmp``, ``temporalROI.txt``) in one
@@ -22,7 +7,11 @@ at once against the frame's ground truth (read once) and dropped, so memory
 does not grow with the length of the sequence. Only each method's own
 ``apply`` (and its median filter) is timed, not decoding or scoring. Scores
 follow :mod:`bgmix.metrics` (CDnet 2014 rules: counts summed over the temporal
-ROI, 255 is motion and bgmix's 127 shadow is not).
+ROI, 255 is motion and bgmix's 127 shadow is not). :func:`evaluate_masks`
+scores masks saved earlier.
+
+The names of :mod:`bgmix.methods` and the CDnet folder tests of
+:mod:`bgmix.cdnet` are importable from here too, as before.
 
 Examples
 --------
@@ -39,10 +28,7 @@ True
 from __future__ import annotations
 
 import contextlib
-import importlib
-import math
 import os
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,17 +38,38 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bgmix.io import IMAGE_EXTENSIONS, ImageSequenceSource, open_source
-from bgmix.metrics import (
+from bgmix.cdnet import (
     CDnetSequence,
-    ConfusionCounts,
-    SequenceResult,
-    evaluate_folders,
+    find_input_frames,
+    is_mask_folder,
+    is_sequence_folder,
     load_cdnet_sequence,
 )
+from bgmix.methods import (
+    DEFAULT_PRESET,
+    MEDIAN_KSIZE,
+    MEDIAN_SUFFIX,
+    OPENCV_METHODS,
+    Method,
+    MethodSpec,
+    UnavailableMethodError,
+    available_methods,
+    make_method,
+    preset_params,
+    run_method,
+)
+from bgmix.metrics import (
+    ConfusionCounts,
+    CountsView,
+    SequenceResult,
+    evaluate_folders,
+    json_float,
+)
 from bgmix.model import BackgroundMixture
+from bgmix.sources.files import ImageSequenceSource
 
 __all__ = [
+    "DEFAULT_PRESET",
     "MEDIAN_SUFFIX",
     "OPENCV_METHODS",
     "Method",
@@ -80,309 +87,12 @@ __all__ = [
     "run_method",
 ]
 
-MEDIAN_SUFFIX = "+median"
-MEDIAN_KSIZE = 5
-
-#: OpenCV subtractors by name: (module attribute path, needs cv2.bgsegm).
-OPENCV_METHODS: Mapping[str, tuple[str, bool]] = {
-    "mog2": ("createBackgroundSubtractorMOG2", False),
-    "knn": ("createBackgroundSubtractorKNN", False),
-    "gsoc": ("bgsegm.createBackgroundSubtractorGSOC", True),
-    "mog": ("bgsegm.createBackgroundSubtractorMOG", True),
-    "cnt": ("bgsegm.createBackgroundSubtractorCNT", True),
-}
-
-_INPUT_NAME = re.compile(r"in(\d+)(\.[A-Za-z0-9]+)")
-_MASK_NAME = re.compile(r"bin\d{6,}\.png")
-_DEFAULT_PRESETS = ("default", "mog2")
-
-MethodSpec = Any  # str | Method | BackgroundMixture | Mapping[str, Any]
-
-
-class UnavailableMethodError(RuntimeError):
-    """A known method that this installation cannot run (e.g. no ``cv2.bgsegm``)."""
-
-
-# --------------------------------------------------------------------------- methods
-
-
-class Method:
-    """A named frame -> mask function with state (one instance per stream).
-
-    Attributes
-    ----------
-    name : str
-        Name in tables and JSON (``"bgmix"``, ``"mog2+median"`` ...).
-    params : dict or None
-        The parameters that matter for reproducing it (bgmix's constructor
-        parameters); None for OpenCV methods, which use OpenCV's defaults.
-    """
-
-    name: str = "<method>"
-    params: dict[str, Any] | None = None
-
-    def apply(self, frame: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        """Classify and learn one frame; return its (H, W) uint8 mask (a new array)."""
-        raise NotImplementedError
-
-    def warm_up(self, frame: np.ndarray) -> None:
-        """Do one-off work (loading compiled code) on a throw-away instance.
-
-        Called before timing so that ms/frame measures the steady state; the
-        method's own state is not touched.
-        """
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name}>"
-
-
-class _BgmixMethod(Method):
-    def __init__(self, params: Mapping[str, Any], name: str = "bgmix") -> None:
-        self.name = name
-        self.model = BackgroundMixture(**dict(params))
-        self.model._validated()  # bad parameters fail before any frame is read
-        self.params = self.model.get_params()
-
-    def apply(self, frame: np.ndarray) -> np.ndarray:
-        return self.model.apply(frame)
-
-    def warm_up(self, frame: np.ndarray) -> None:
-        # Numba compiles (or loads from its cache) one kernel per dtype and
-        # channel count: a tiny crop of the frame gets that done.
-        BackgroundMixture(**self.params).apply(np.ascontiguousarray(frame[:8, :8]))
-
-
-class _OpenCVMethod(Method):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._factory = _opencv_factory(name)
-        self.subtractor = self._factory()
-
-    def apply(self, frame: np.ndarray) -> np.ndarray:
-        return self.subtractor.apply(frame)
-
-    def warm_up(self, frame: np.ndarray) -> None:
-        self._factory().apply(np.ascontiguousarray(frame[:8, :8]))
-
-
-class _MedianMethod(Method):
-    def __init__(self, inner: Method) -> None:
-        self.inner = inner
-        self.name = inner.name + MEDIAN_SUFFIX
-        self.params = inner.params
-
-    def apply(self, frame: np.ndarray) -> np.ndarray:
-        return cv2.medianBlur(self.inner.apply(frame), MEDIAN_KSIZE)
-
-    def warm_up(self, frame: np.ndarray) -> None:
-        self.inner.warm_up(frame)
-
-
-def _has_bgsegm() -> bool:
-    return hasattr(cv2, "bgsegm")
-
-
-def _opencv_factory(name: str) -> Callable[[], Any]:
-    path, contrib = OPENCV_METHODS[name]
-    if contrib and not _has_bgsegm():
-        raise UnavailableMethodError(
-            f"method {name!r} needs cv2.bgsegm, which this OpenCV ({cv2.__version__}) lacks; "
-            "it comes with opencv-contrib-python, which replaces opencv-python (install one "
-            "or the other, not both)")
-    target: Any = cv2
-    for part in path.split("."):
-        target = getattr(target, part)
-    return target
-
-
-def _presets_module() -> Any | None:
-    try:
-        return importlib.import_module("bgmix.presets")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bgmix.presets":
-            raise
-        return None
-
-
-def _params_of(value: Any, name: str) -> dict[str, Any]:
-    if isinstance(value, Mapping):
-        return dict(value)
-    if hasattr(value, "get_params"):
-        return dict(value.get_params())
-    raise TypeError(f"preset {name!r} is a {type(value).__name__}; expected a dict of "
-                    "BackgroundMixture parameters or a BackgroundMixture")
-
-
-def _preset_names() -> list[str]:
-    presets = _presets_module()
-    names = set(_DEFAULT_PRESETS)
-    if presets is not None:
-        names.update(getattr(presets, "PRESETS", {}))
-    return sorted(names)
-
-
-def preset_params(name: str) -> dict[str, Any]:
-    """BackgroundMixture parameters of a preset.
-
-    Uses ``bgmix.presets.PRESETS[name]`` when that module exists; ``"mog2"``
-    and ``"default"`` (unless the module defines them) are the constructor's
-    defaults, ``{}``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown name (the known ones are listed).
-
-    Examples
-    --------
-    >>> preset_params("mog2") == {} or "history" in preset_params("mog2")
-    True
-    """
-    presets = _presets_module()
-    table = getattr(presets, "PRESETS", {}) if presets is not None else {}
-    if name in table:
-        return _params_of(table[name], name)
-    if name in _DEFAULT_PRESETS:
-        return {}
-    raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(_preset_names())}")
-
-
-def available_methods() -> list[str]:
-    """Names of the methods this installation can run (``+median`` works on each).
-
-    Examples
-    --------
-    >>> available_methods()[:4]
-    ['bgmix', 'mog2', 'mog2+median', 'knn']
-    """
-    names = ["bgmix"]
-    for name, (_, contrib) in OPENCV_METHODS.items():
-        if contrib and not _has_bgsegm():
-            continue
-        names.append(name)
-        if not contrib:
-            names.append(name + MEDIAN_SUFFIX)
-    return names
-
-
-def make_method(spec: MethodSpec, *, n_threads: int | None = None,
-                name: str | None = None) -> Method:
-    """Build a fresh :class:`Method` from a name, parameters or a model.
-
-    Parameters
-    ----------
-    spec : str, Method, BackgroundMixture or dict
-        ``"bgmix"``, ``"bgmix:PRESET"``, ``"mog2"``, ``"knn"``, ``"gsoc"``,
-        ``"mog"``, ``"cnt"``, each optionally followed by ``"+median"``; a
-        :class:`Method` (returned as is); a BackgroundMixture (used as is,
-        state included); or a dict of BackgroundMixture parameters.
-    n_threads : int, optional
-        For bgmix methods whose parameters leave ``n_threads`` unset (None):
-        the kernel's thread count.
-    name : str, optional
-        Name of the method in results (default: from ``spec``; ``"bgmix"``
-        for a dict or a BackgroundMixture).
-
-    Raises
-    ------
-    ValueError
-        Unknown name or preset, or invalid bgmix parameters.
-    UnavailableMethodError
-        ``gsoc``, ``mog`` or ``cnt`` without ``cv2.bgsegm``.
-
-    Examples
-    --------
-    >>> make_method("knn+median").name
-    'knn+median'
-    >>> make_method({"history": 200}).params["history"]
-    200
-    """
-    method = _make_method(spec, n_threads)
-    if name is not None:
-        method.name = str(name)
-    return method
-
-
-def _make_method(spec: MethodSpec, n_threads: int | None) -> Method:
-    if isinstance(spec, Method):
-        return spec
-    if isinstance(spec, BackgroundMixture):
-        method = _BgmixMethod(spec.get_params())
-        method.model = spec
-        return method
-    if isinstance(spec, Mapping):
-        params = dict(spec)
-        if n_threads is not None and params.get("n_threads") is None:
-            params["n_threads"] = n_threads
-        return _BgmixMethod(params)
-    if not isinstance(spec, str):
-        raise TypeError(f"a method is a name, a dict of BackgroundMixture parameters, a "
-                        f"BackgroundMixture or a Method, got {type(spec).__name__}")
-    text = spec.strip()
-    median = text.lower().endswith(MEDIAN_SUFFIX)
-    text = text[: -len(MEDIAN_SUFFIX)] if median else text
-    base = text.lower()
-    method: Method
-    if base == "bgmix" or base.startswith("bgmix:"):
-        preset = text.partition(":")[2]  # preset names keep their case
-        params = preset_params(preset) if preset else {}
-        if n_threads is not None and params.get("n_threads") is None:
-            params["n_threads"] = n_threads
-        method = _BgmixMethod(params, name=f"bgmix:{preset}" if preset else "bgmix")
-    elif base in OPENCV_METHODS:
-        method = _OpenCVMethod(base)
-    else:
-        raise ValueError(f"unknown method {spec!r}; known: bgmix, bgmix:PRESET, "
-                         f"{', '.join(OPENCV_METHODS)} (each optionally with {MEDIAN_SUFFIX})")
-    return _MedianMethod(method) if median else method
-
-
-def run_method(method: MethodSpec, frames: Any) -> Iterator[np.ndarray]:
-    """Run one method over frames and yield its masks, one per frame.
-
-    Parameters
-    ----------
-    method : str, Method, BackgroundMixture or dict
-        See :func:`make_method`; a name or dict gives a fresh model.
-    frames : iterable of ndarray, ndarray (N, H, W[, C]) or path
-        Frames in order; a path (video, image folder, glob pattern) is opened
-        with :func:`bgmix.io.open_source` and closed when the iterator ends.
-
-    Yields
-    ------
-    numpy.ndarray
-        (H, W) uint8 mask of each frame, a new array each time.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> frames = np.full((5, 24, 32, 3), 80, np.uint8)
-    >>> masks = list(run_method("knn+median", frames))
-    >>> len(masks), masks[-1].shape, int(masks[-1].max())
-    (5, (24, 32), 0)
-    """
-    runner = make_method(method)
-    with contextlib.ExitStack() as stack:
-        if isinstance(frames, (str, os.PathLike)):
-            frames = stack.enter_context(open_source(frames))
-        for frame in frames:
-            yield runner.apply(frame)
-
 
 # --------------------------------------------------------------------------- results
 
 
-def _json_float(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
-
-
-def _delegate(name: str) -> property:
-    return property(lambda self: getattr(self.scores.counts, name),
-                    doc=f"``scores.{name}``, from the counts summed over the scored frames.")
-
-
 @dataclass(frozen=True)
-class MethodResult:
+class MethodResult(CountsView):
     """One method's scores and speed on one sequence.
 
     Attributes
@@ -421,18 +131,6 @@ class MethodResult:
     params: dict[str, Any] | None = None
     path: str | None = None
     frame_ms: np.ndarray | None = field(default=None, repr=False, compare=False)
-
-    tp = _delegate("tp")
-    fp = _delegate("fp")
-    fn = _delegate("fn")
-    tn = _delegate("tn")
-    recall = _delegate("recall")
-    specificity = _delegate("specificity")
-    fpr = _delegate("fpr")
-    fnr = _delegate("fnr")
-    pwc = _delegate("pwc")
-    precision = _delegate("precision")
-    f_measure = _delegate("f_measure")
 
     @property
     def counts(self) -> ConfusionCounts:
@@ -475,57 +173,15 @@ class MethodResult:
         }
         scores = c.scores()
         for name in ("f_measure", "precision", "recall", "pwc", "specificity", "fpr", "fnr"):
-            out[name] = _json_float(scores[name])
+            out[name] = json_float(scores[name])
         out["counts"] = {"tp": c.tp, "fp": c.fp, "fn": c.fn, "tn": c.tn}
-        out["ms_per_frame_median"] = _json_float(self.ms_per_frame_median)
-        out["ms_per_frame_mean"] = _json_float(self.ms_per_frame_mean)
+        out["ms_per_frame_median"] = json_float(self.ms_per_frame_median)
+        out["ms_per_frame_mean"] = json_float(self.ms_per_frame_mean)
         out["params"] = None if self.params is None else dict(self.params)
         return out
 
 
-# --------------------------------------------------------------------------- folders
-
-
-def is_sequence_folder(folder: str | os.PathLike[str]) -> bool:
-    """Whether ``folder`` has the CDnet layout: ``input/`` and ``groundtruth/`` folders."""
-    folder = Path(folder)
-    return (folder / "input").is_dir() and (folder / "groundtruth").is_dir()
-
-
-def find_input_frames(folder: str | os.PathLike[str]) -> list[Path]:
-    """The input frames of a CDnet folder, ``input/in000001.jpg ...``, in frame order.
-
-    Frames are numbered from 1 without gaps; any image extension OpenCV reads
-    is accepted (CDnet uses ``.jpg``, :func:`bgmix.synth.write_cdnet` ``.png``).
-
-    Raises
-    ------
-    FileNotFoundError
-        No ``input/`` folder, or no ``in<number>.<image>`` file in it.
-    ValueError
-        Numbers that do not run 1, 2, ... N, or one number given twice.
-    """
-    inputs = Path(folder) / "input"
-    if not inputs.is_dir():
-        raise FileNotFoundError(f"{folder} is not a CDnet sequence folder: {inputs} does not exist")
-    found: dict[int, Path] = {}
-    for entry in os.scandir(inputs):
-        match = _INPUT_NAME.fullmatch(entry.name)
-        if match is None or match.group(2).lower() not in IMAGE_EXTENSIONS or not entry.is_file():
-            continue
-        number = int(match.group(1))
-        if number in found:
-            raise ValueError(f"frame {number} appears twice in {inputs}: "
-                             f"{found[number].name} and {entry.name}")
-        found[number] = Path(entry.path)
-    if not found:
-        raise FileNotFoundError(f"{inputs} holds no input frames (in000001.jpg or .png ...)")
-    numbers = sorted(found)
-    if numbers[0] != 1 or numbers[-1] != len(numbers):
-        expected = next(n for n in range(1, numbers[-1] + 1) if n not in found)
-        raise ValueError(f"the input frames in {inputs} are not numbered 1 to {numbers[-1]} "
-                         f"without gaps: frame {expected} is missing")
-    return [found[n] for n in numbers]
+# --------------------------------------------------------------------------- sequences
 
 
 @contextlib.contextmanager
@@ -698,14 +354,17 @@ def evaluate_masks(pred_dir: str | os.PathLike[str], sequence_dir: str | os.Path
 
     Examples
     --------
-    >>> import cv2, tempfile, pathlib
-    >>> from bgmix.synth import make_scene, write_cdnet
-    >>> scene = make_scene(n_frames=40, height=32, width=48)
-    >>> gt_dir = write_cdnet(scene, tempfile.mkdtemp())
-    >>> pred_dir = pathlib.Path(tempfile.mkdtemp())
-    >>> for n, gt in enumerate(scene.ground_truth, start=1):   # a perfect prediction
-    ...     _ = cv2.imwrite(str(pred_dir / f"bin{n:06d}.png"), gt)
-    >>> r = evaluate_masks(pred_dir, gt_dir, name="perfect")
+    The ground truth itself, saved as masks, scores 1:
+
+    >>> import tempfile
+    >>> from bgmix.cdnet import write_cdnet
+    >>> from bgmix.outputs.masks import PngMaskWriter
+    >>> from bgmix.synth import make_scene
+    >>> scene, root = make_scene(n_frames=40, height=32, width=48), Path(tempfile.mkdtemp())
+    >>> with PngMaskWriter(root / "masks") as masks:
+    ...     for labels in scene.ground_truth:
+    ...         masks.write(labels)
+    >>> r = evaluate_masks(root / "masks", write_cdnet(scene, root / "seq"), name="perfect")
     >>> r.method, r.n_frames, r.f_measure, r.ms_per_frame_median
     ('perfect', 10, 1.0, None)
     """
@@ -717,12 +376,3 @@ def evaluate_masks(pred_dir: str | os.PathLike[str], sequence_dir: str | os.Path
     return MethodResult(method=name if name is not None else pred_dir.resolve().name,
                         sequence=Path(sequence_dir).resolve().name, scores=scores,
                         n_frames=scores.n_frames, path=str(sequence_dir))
-
-
-
-def is_mask_folder(folder: str | os.PathLike[str]) -> bool:
-    """Whether ``folder`` holds saved masks named the CDnet way (``bin000001.png`` ...)."""
-    try:
-        return any(_MASK_NAME.fullmatch(e.name) and e.is_file() for e in os.scandir(folder))
-    except OSError:
-        return False

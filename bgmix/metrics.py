@@ -39,7 +39,14 @@ result is strict JSON.
 
 Everything works one frame at a time: :func:`evaluate_sequence` and
 :func:`evaluate_folders` hold one prediction and one ground-truth frame at a
-time, and ``keep_frames=False`` drops the per-frame counts as well.
+time, and ``keep_frames=False`` drops the per-frame counts as well. The CDnet
+folder layout (reading ``ROI.bmp``, ``temporalROI.txt``, the ground truth) is
+:mod:`bgmix.cdnet`'s; its names are importable from here too.
+
+This module is longer than most (about 700 lines) on purpose: nearly half of
+it is the documentation of the rules above and examples that run, and what is
+left is one thing, the scoring, which split in two would leave each half
+pointing at the other's rules.
 """
 
 from __future__ import annotations
@@ -48,7 +55,6 @@ import itertools
 import math
 import numbers
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +62,19 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+
+from bgmix.cdnet import (
+    HARD_SHADOW,
+    MOTION,
+    OUTSIDE_ROI,
+    STATIC,
+    UNKNOWN_MOTION,
+    CDnetSequence,
+    check_temporal_roi,
+    load_cdnet_sequence,
+    read_mask,
+    read_temporal_roi,
+)
 
 __all__ = [
     "SCORE_NAMES",
@@ -73,7 +92,6 @@ __all__ = [
 SCORE_NAMES: tuple[str, ...] = (
     "recall", "specificity", "fpr", "fnr", "pwc", "precision", "f_measure")
 
-STATIC, HARD_SHADOW, OUTSIDE_ROI, UNKNOWN_MOTION, MOTION = 0, 50, 85, 170, 255
 MOTION_THRESHOLD = 128
 
 # Ground-truth value -> class code: 0 negative, 1 positive, 2 ignored, 3 invalid.
@@ -85,8 +103,6 @@ _GT_CLASS[[OUTSIDE_ROI, UNKNOWN_MOTION]] = _IGNORED
 # Code of a pixel outside ROI.bmp in the combined index (class * 2 + motion).
 _OUT_OF_ROI = 2 * _IGNORED
 
-_GT_NAME = re.compile(r"gt(\d{6,})\.png")
-
 PathLike = str | os.PathLike[str]
 
 
@@ -94,8 +110,15 @@ def _ratio(num: int, den: int, scale: float = 1.0) -> float:
     return scale * num / den if den else math.nan
 
 
-def _json_float(value: float) -> float | None:
-    return None if math.isnan(value) else value
+def json_float(value: float | None) -> float | None:
+    """A figure for strict JSON: ``nan`` (undefined) as None.
+
+    Examples
+    --------
+    >>> json_float(float("nan")), json_float(0.5)
+    (None, 0.5)
+    """
+    return None if value is None or math.isnan(value) else float(value)
 
 
 def _where(frame: int | None) -> str:
@@ -332,17 +355,38 @@ class ConfusionCounts:
         """
         out: dict[str, int | float | None] = {
             "tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn}
-        out.update({k: _json_float(v) for k, v in self.scores().items()})
+        out.update({k: json_float(v) for k, v in self.scores().items()})
         return out
 
 
 def _delegate(name: str) -> property:
     return property(lambda self: getattr(self.counts, name),
-                    doc=f"``counts.{name}`` (from the summed counts).")
+                    doc=f"``counts.{name}`` (from the counts summed over the scored frames).")
+
+
+class CountsView:
+    """The counts (``tp``, ``fp``, ``fn``, ``tn``) and the seven figures of ``self.counts``.
+
+    A base of the results that hold summed :class:`ConfusionCounts`
+    (:class:`SequenceResult`, :class:`bgmix.evaluation.MethodResult`).
+    """
+
+    counts: ConfusionCounts
+    tp = _delegate("tp")
+    fp = _delegate("fp")
+    fn = _delegate("fn")
+    tn = _delegate("tn")
+    recall = _delegate("recall")
+    specificity = _delegate("specificity")
+    fpr = _delegate("fpr")
+    fnr = _delegate("fnr")
+    pwc = _delegate("pwc")
+    precision = _delegate("precision")
+    f_measure = _delegate("f_measure")
 
 
 @dataclass(frozen=True)
-class SequenceResult:
+class SequenceResult(CountsView):
     """Scores of a sequence: counts summed over the scored frames.
 
     The figures (``f_measure``, ``precision`` ... and :meth:`scores`) are taken
@@ -383,18 +427,6 @@ class SequenceResult:
     last_frame: int | None = None
     temporal_roi: tuple[int, int] | None = None
     frame_counts: Mapping[int, ConfusionCounts] | None = field(default=None, repr=False)
-
-    tp = _delegate("tp")
-    fp = _delegate("fp")
-    fn = _delegate("fn")
-    tn = _delegate("tn")
-    recall = _delegate("recall")
-    specificity = _delegate("specificity")
-    fpr = _delegate("fpr")
-    fnr = _delegate("fnr")
-    pwc = _delegate("pwc")
-    precision = _delegate("precision")
-    f_measure = _delegate("f_measure")
 
     def scores(self) -> dict[str, float]:
         """The seven CDnet figures of the summed counts (nan where undefined).
@@ -459,7 +491,7 @@ class SequenceResult:
             "last_frame": self.last_frame,
             "temporal_roi": None if self.temporal_roi is None else list(self.temporal_roi),
             "counts": {"tp": c.tp, "fp": c.fp, "fn": c.fn, "tn": c.tn},
-            "scores": {k: _json_float(v) for k, v in c.scores().items()},
+            "scores": {k: json_float(v) for k, v in c.scores().items()},
             "frames": frames,
         }
 
@@ -490,182 +522,6 @@ class _Accumulator:
         frames = None if self.frames is None else MappingProxyType(self.frames)
         return SequenceResult(ConfusionCounts(self.tp, self.fp, self.fn, self.tn), self.n,
                               self.first, self.last, temporal_roi, frames)
-
-
-# --------------------------------------------------------------------------- I/O
-
-
-def read_mask(path: PathLike) -> np.ndarray:
-    """Read a mask, ground truth or ROI image as a 2-D array (channel 0 if it has more).
-
-    Parameters
-    ----------
-    path : str or path-like
-        A PNG, BMP or any image OpenCV decodes.
-
-    Returns
-    -------
-    numpy.ndarray
-        (H, W), the file's dtype (uint8 for CDnet files).
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    ValueError
-        If it cannot be decoded.
-
-    Examples
-    --------
-    >>> import cv2, numpy as np, tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "bin000001.png"
-    >>> _ = cv2.imwrite(str(path), np.full((2, 3, 3), 255, np.uint8))
-    >>> read_mask(path).shape
-    (2, 3)
-    """
-    import cv2
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise ValueError(f"cannot decode image {path}")
-    return _as_plane(image, f"image {path}", None)
-
-
-def _check_temporal_roi(value: Any, where: str = "temporal_roi") -> tuple[int, int]:
-    try:
-        first, last = value
-    except (TypeError, ValueError):
-        raise ValueError(f"{where} must be a pair (first, last), got {value!r}") from None
-    for v in (first, last):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-            raise ValueError(f"{where} must hold two integers, got {value!r}")
-    first, last = int(first), int(last)
-    if not 1 <= first <= last:
-        raise ValueError(f"{where} must satisfy 1 <= first <= last (1-based, inclusive), "
-                         f"got ({first}, {last})")
-    return first, last
-
-
-def read_temporal_roi(path: PathLike) -> tuple[int, int]:
-    """Read a CDnet ``temporalROI.txt``: ``"first last"``, 1-based, inclusive.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "temporalROI.txt"
-    >>> _ = path.write_text("470 1700\\n")
-    >>> read_temporal_roi(path)
-    (470, 1700)
-    """
-    path = Path(path)
-    text = path.read_text()
-    fields = text.split()
-    if len(fields) != 2 or not all(re.fullmatch(r"\d+", f) for f in fields):
-        raise ValueError(f"{path} must hold two integers 'first last', got {text.strip()!r}")
-    return _check_temporal_roi((int(fields[0]), int(fields[1])), str(path))
-
-
-@dataclass(frozen=True)
-class CDnetSequence:
-    """A CDnet-layout folder: ROI and temporal ROI in memory, ground truth read on demand.
-
-    Made by :func:`load_cdnet_sequence`.
-
-    Attributes
-    ----------
-    folder : pathlib.Path
-        The sequence folder (holding ``groundtruth/``).
-    n_frames : int
-        The highest frame number of ``groundtruth/gt%06d.png``.
-    roi : numpy.ndarray or None
-        ``ROI.bmp`` as (H, W) uint8 (channel 0), or None when absent.
-    temporal_roi : (int, int) or None
-        ``temporalROI.txt`` (1-based, inclusive), or None when absent.
-    """
-
-    folder: Path
-    n_frames: int
-    roi: np.ndarray | None = field(default=None, repr=False)
-    temporal_roi: tuple[int, int] | None = None
-
-    def ground_truth_path(self, frame: int) -> Path:
-        """``groundtruth/gt%06d.png`` of a 1-based frame number."""
-        return self.folder / "groundtruth" / f"gt{frame:06d}.png"
-
-    def ground_truth(self, frame: int) -> np.ndarray:
-        """Read the (H, W) ground truth of a 1-based frame number.
-
-        Raises ``FileNotFoundError`` naming the file when it is missing.
-        """
-        path = self.ground_truth_path(frame)
-        if not path.is_file():
-            raise FileNotFoundError(f"frame {frame}: ground truth {path} is missing")
-        return read_mask(path)
-
-    def frames(self) -> range:
-        """Frame numbers to score: the temporal ROI, or 1..n_frames without one."""
-        first, last = self.temporal_roi or (1, self.n_frames)
-        return range(first, last + 1)
-
-    def iter_ground_truth(self, first: int | None = None,
-                          last: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-        """Yield ``(frame, gt)`` for frames ``first..last`` (default :meth:`frames`)."""
-        default = self.frames()
-        start = default.start if first is None else first
-        stop = default.stop - 1 if last is None else last
-        for n in range(start, stop + 1):
-            yield n, self.ground_truth(n)
-
-
-def load_cdnet_sequence(folder: PathLike) -> CDnetSequence:
-    """Open a CDnet-layout sequence folder.
-
-    Reads ``ROI.bmp`` (channel 0 of a 3-channel bmp; 0 = ignored) and
-    ``temporalROI.txt`` if they exist and lists ``groundtruth/gt%06d.png``;
-    the ground-truth frames themselves are read one at a time on demand.
-
-    Parameters
-    ----------
-    folder : str or path-like
-        Folder holding ``groundtruth/`` and optionally ``ROI.bmp`` and
-        ``temporalROI.txt`` (e.g. ``cdnet2014/baseline/highway``).
-
-    Returns
-    -------
-    CDnetSequence
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``folder/groundtruth`` is not a folder or holds no ``gt%06d.png``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from bgmix.synth import make_scene, write_cdnet
-    >>> folder = write_cdnet(make_scene(n_frames=40, height=32, width=48), tempfile.mkdtemp())
-    >>> seq = load_cdnet_sequence(folder)
-    >>> seq.n_frames, seq.temporal_roi, seq.roi.shape, seq.ground_truth(31).shape
-    (40, (31, 40), (32, 48), (32, 48))
-    """
-    folder = Path(folder)
-    gt_dir = folder / "groundtruth"
-    if not gt_dir.is_dir():
-        raise FileNotFoundError(f"{folder} is not a CDnet sequence folder: "
-                                f"{gt_dir} does not exist")
-    numbers_found = [int(m.group(1)) for m in map(_GT_NAME.fullmatch, os.listdir(gt_dir)) if m]
-    if not numbers_found:
-        raise FileNotFoundError(f"{gt_dir} holds no gt%06d.png files")
-    roi_path = folder / "ROI.bmp"
-    roi = None
-    if roi_path.is_file():
-        roi = read_mask(roi_path)
-    temporal_path = folder / "temporalROI.txt"
-    temporal = read_temporal_roi(temporal_path) if temporal_path.is_file() else None
-    return CDnetSequence(folder, max(numbers_found), roi, temporal)
 
 
 # --------------------------------------------------------------------- evaluation
@@ -733,7 +589,7 @@ def evaluate_sequence(pred_masks: Iterable[Any],
         raise ValueError(f"pred_masks must be a sequence of masks (N, H, W[, C]), "
                          f"got one array of shape {pred_masks.shape}")
     if temporal_roi is not None:
-        temporal_roi = _check_temporal_roi(temporal_roi)
+        temporal_roi = check_temporal_roi(temporal_roi)
 
     sequence: CDnetSequence | None = None
     if isinstance(ground_truth, (str, os.PathLike)):
@@ -856,7 +712,7 @@ def evaluate_folders(pred_dir: PathLike, gt_sequence_dir: PathLike | CDnetSequen
     if roi is None:
         roi = sequence.roi
     if temporal_roi is not None:
-        temporal_roi = _check_temporal_roi(temporal_roi)
+        temporal_roi = check_temporal_roi(temporal_roi)
     else:
         temporal_roi = sequence.temporal_roi
     first, last = temporal_roi or (1, sequence.n_frames)

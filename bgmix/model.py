@@ -6,7 +6,6 @@ import inspect
 import json
 import math
 import os
-import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -1046,15 +1045,10 @@ class BackgroundMixture:
                     arrays[f"feedback_{name}"] = getattr(feedback, name)
                 arrays["feedback_gain"] = np.array(feedback.gain, np.float64)
                 arrays["feedback_light_event"] = np.array(feedback.light_event)
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from bgmix.outputs.atomic import atomic_open
+
+        with atomic_open(path, parents=False) as fh:
+            np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> BackgroundMixture:

@@ -1,6 +1,6 @@
 """The loop: source -> model -> postprocess -> blobs, one result per frame.
 
-:func:`process` opens a source (anything :func:`bgmix.io.open_source`
+:func:`process` opens a source (anything :func:`bgmix.sources.open_source`
 takes), runs each frame through a :class:`~bgmix.model.BackgroundMixture`,
 optionally cleans the mask with a :class:`~bgmix.postprocess.Postprocess`,
 finds the blobs, and yields a :class:`FrameResult` per frame. The returned
@@ -22,14 +22,16 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bgmix.blobs import Blobs, find_blobs
-from bgmix.io import FrameSource, open_source
 from bgmix.model import BackgroundMixture
-from bgmix.postprocess import Postprocess, clean_mask
+from bgmix.sources import FrameSource, open_source
+
+if TYPE_CHECKING:
+    from bgmix.blobs import Blobs
+    from bgmix.postprocess import Postprocess
 
 __all__ = ["FrameResult", "ProcessStats", "Processing", "process"]
 
@@ -153,6 +155,15 @@ class Processing(Iterator[FrameResult]):
         self.source = source
         self.model = model
         self._postprocess = postprocess
+        # OpenCV (connected components, morphology) is loaded only when asked for.
+        if postprocess is not None:
+            from bgmix.postprocess import clean_mask
+
+            self._clean_mask = clean_mask
+        if blobs:
+            from bgmix.blobs import find_blobs
+
+            self._find_blobs = find_blobs
         self._want_probability = probability
         self._want_log_likelihood = log_likelihood
         self._log_likelihood: np.ndarray | None = None
@@ -301,10 +312,11 @@ class Processing(Iterator[FrameResult]):
         except ValueError as exc:  # say which frame of which source the model refused
             raise ValueError(f"{self._where(index)}: {exc}") from exc
         if self._postprocess is not None:
-            mask = clean_mask(raw_mask, self._postprocess)
+            mask = self._clean_mask(raw_mask, self._postprocess)
         else:
             mask = raw_mask
-        found = find_blobs(mask, probability, min_area=self._min_area) if self._want_blobs else None
+        found = (self._find_blobs(mask, probability, min_area=self._min_area) if self._want_blobs
+                 else None)
         done = time.monotonic()
         latency = done - t_read
         self._frames_processed += 1
@@ -373,7 +385,7 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
     Parameters
     ----------
     source : FrameSource, str, PathLike, ndarray or iterable of ndarray
-        Anything :func:`bgmix.io.open_source` opens (a video file, a folder
+        Anything :func:`bgmix.sources.open_source` opens (a video file, a folder
         of images, a glob pattern, an (N, H, W[, C]) array, ...); a
         FrameSource is used as is.
     model : BackgroundMixture, optional
@@ -452,8 +464,12 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
     """
     min_area = _check_count("min_area", min_area, allow_none=False)  # type: ignore[assignment]
     max_frames = _check_count("max_frames", max_frames, allow_none=True)
-    if postprocess is not None and not isinstance(postprocess, Postprocess):
-        raise ValueError(f"postprocess must be a Postprocess or None, got {type(postprocess).__name__}")
+    if postprocess is not None:
+        from bgmix.postprocess import Postprocess
+
+        if not isinstance(postprocess, Postprocess):
+            raise ValueError(f"postprocess must be a Postprocess or None, got "
+                             f"{type(postprocess).__name__}")
     if model is None:
         model = BackgroundMixture()
     elif not isinstance(model, BackgroundMixture):

@@ -332,7 +332,7 @@ def inside_bgmix_run(path: Path, scratch: Path, threads: int | None) -> dict[str
     thread's queue (decoding itself runs beside the loop); "other" is the rest
     of the loop: Python per frame, the foreground fraction, the result objects.
     """
-    import bgmix.batch
+    import bgmix.outputs.videos
     from bgmix.io import MaskVideoWriter, VideoFileSource
     from bgmix.model import BackgroundMixture
 
@@ -344,7 +344,7 @@ def inside_bgmix_run(path: Path, scratch: Path, threads: int | None) -> dict[str
     timers = [(VideoFileSource, "__next__", totals, "waiting for a decoded frame"),
               (BackgroundMixture, "apply", totals, "model.apply"),
               (MaskVideoWriter, "write", beside, "FFV1 encode, on the writer thread"),
-              (bgmix.batch, "_verify_video", totals, "closing: read the last mask back")]
+              (bgmix.outputs.videos, "verify_video", totals, "closing: read the last mask back")]
     with contextlib.suppress(ImportError):  # an older bgmix has no writer thread
         from bgmix.sinks import ThreadedWriter
 

@@ -22,8 +22,8 @@ Outputs, in ``--out DIR``:
     Motion JPEG: each frame with its cleaned mask tinted (foreground red) and
     every tracked box drawn in its id's colour, labelled with the id.
 
-Both are written under temporary names (``tracks.txt.partial`` and a hidden
-``.tracks_overlay.mkv.*.part.mkv``) and renamed when the run ends; the tracks
+Both are written under temporary names (the hidden ``.tracks.txt.part.txt``
+and ``.tracks_overlay.mkv.*.part.mkv``) and renamed when the run ends; the tracks
 are written one whole frame at a time and flushed, so a run that is killed
 keeps every frame written so far in the temporary files, and Ctrl-C finishes
 both files with the frames done so far (exit status 130).
@@ -204,7 +204,7 @@ def draw_tracks(frame: np.ndarray, mask: np.ndarray, boxes: np.ndarray,
 class TrackWriter:
     """MOT tracks ``frame,id,left,top,width,height,conf,-1,-1,-1``, written atomically.
 
-    Lines go to ``NAME.partial`` one whole frame per ``write`` call, flushed;
+    Lines go to ``partial_path(NAME)`` one whole frame per ``write`` call, flushed;
     :meth:`close` renames it to ``NAME``. Coordinates are 1-based as in
     :class:`bgmix.export.MotWriter`.
 
@@ -243,7 +243,7 @@ class TrackWriter:
             self.lines_written += len(lines)
 
     def close(self) -> None:
-        """Finish: rename ``NAME.partial`` to ``NAME`` (idempotent)."""
+        """Finish: rename the partial file to ``NAME`` (idempotent)."""
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the optional shared data, small scenes."""
+"""Shared fixtures: paths to the optional shared data; tests on it are marked slow."""
 
 from __future__ import annotations
 
@@ -17,3 +17,10 @@ def highway_dir() -> Path:
     if not (HIGHWAY / "input").is_dir():
         pytest.skip("../shared/data/cdnet2014/baseline/highway is not available")
     return HIGHWAY
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the shared CDnet data run whole real sequences: mark them slow."""
+    for item in items:
+        if "highway_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -12,38 +12,27 @@ import cv2
 import numpy as np
 import pytest
 
-from bgmix.batch import (DONE_RECORD, RunOptions, expand_inputs, read_done, run_batch,
-                         run_video)
+from bgmix.batch import DONE_RECORD, expand_inputs, read_done, run_batch
 from bgmix.cli import main
-from bgmix.export import read_jsonl, read_mot
+from bgmix.outputs.tables import read_jsonl, read_mot
+from bgmix.run import RunOptions, run_video
+from tests.media import read_grey, write_video
+
+pytestmark = pytest.mark.slow  # batches run in spawned worker processes
 
 W, H = 64, 48
 
 
 def write_clip(path: Path, n_frames: int, seed: int) -> Path:
     rng = np.random.default_rng(seed)
-    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"FFV1"), 25,
-                             (W, H), True)
-    assert writer.isOpened()
+    frames = []
     for i in range(n_frames):
         frame = np.clip(90 + 10 * seed + rng.normal(0, 2, (H, W, 3)), 0, 255).astype(np.uint8)
         if i >= 5:
             x = (5 * i) % (W - 10)
             frame[15:25, x:x + 10] = (30, 220, 250)
-        writer.write(frame)
-    writer.release()
-    return path
-
-
-def read_masks(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    masks = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        masks.append(frame[:, :, 0])
-    return masks
+        frames.append(frame)
+    return write_video(path, frames)
 
 
 @pytest.fixture
@@ -84,7 +73,7 @@ def test_batch_with_a_corrupt_file(videos: Path, tmp_path: Path, capsys):
         assert record["frames"] == n and record["source"] == str((videos / f"{name}.mkv").resolve())
         assert record["outputs"] == {"masks": "masks.mkv", "mot": "det.txt",
                                      "jsonl": "blobs.jsonl"}
-        assert len(read_masks(folder / "masks.mkv")) == n
+        assert len(read_grey(folder / "masks.mkv")) == n
         assert len(read_jsonl(folder / "blobs.jsonl")) == n
         read_mot(folder / "det.txt")
     # the table: one row per video, in order

@@ -6,8 +6,6 @@ import doctest
 import json
 import math
 import shutil
-import sys
-import types
 from pathlib import Path
 
 import cv2
@@ -15,8 +13,9 @@ import numpy as np
 import pytest
 
 import bgmix.evaluation as ev
-import bgmix.io
+import bgmix.sources.files
 from bgmix import BackgroundMixture
+from bgmix.cdnet import write_cdnet
 from bgmix.evaluation import (
     MethodResult,
     UnavailableMethodError,
@@ -32,7 +31,8 @@ from bgmix.evaluation import (
     run_method,
 )
 from bgmix.metrics import evaluate_sequence
-from bgmix.synth import make_scene, write_cdnet
+from bgmix.presets import PRESETS
+from bgmix.synth import make_scene
 from tests.mixtures import plain_mixture
 
 H, W, N = 48, 64, 60
@@ -111,7 +111,7 @@ def test_bgmix_instance_and_params_dict(scene):
         make_method({"history": 0})
     with pytest.raises(ValueError, match="unknown method 'vibe'"):
         make_method("vibe")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="a method is a name, .* got int"):
         make_method(3)
 
 
@@ -130,21 +130,20 @@ def test_contrib_methods_run(scene):  # pragma: no cover - depends on the instal
         assert masks[-1].shape == (H, W)
 
 
-def test_presets(monkeypatch):
-    assert preset_params("mog2") == {} or preset_params("mog2")  # exists either way
-    with pytest.raises(ValueError, match="unknown preset 'nope'; known presets: .*mog2"):
+def test_presets():
+    assert preset_params("mog2") == dict(PRESETS["mog2"])  # bgmix.presets' parameters
+    assert preset_params("full")["covariance_type"] == "full"
+    assert preset_params("default") == {}  # not in bgmix.presets: the constructor's defaults
+    changed = preset_params("mog2")
+    changed["history"] = 1
+    assert preset_params("mog2")["history"] == 500  # a copy every time
+    with pytest.raises(ValueError, match="unknown preset 'nope'; known presets: default, full, mog2, robust$"):
         preset_params("nope")
-    fake = types.ModuleType("bgmix.presets")
-    fake.PRESETS = {"Fast": {"history": 100, "n_components": 3},
-                    "model": plain_mixture(var_threshold=25)}
-    monkeypatch.setitem(sys.modules, "bgmix.presets", fake)
-    assert preset_params("Fast") == {"history": 100, "n_components": 3}
-    assert preset_params("model")["var_threshold"] == 25
-    assert preset_params("default") == {}  # not in the module: the constructor's defaults
-    method = make_method("bgmix:Fast+median")
-    assert method.name == "bgmix:Fast+median"
-    assert method.params["history"] == 100 and method.params["n_components"] == 3
-    with pytest.raises(ValueError, match="known presets: Fast, default, model, mog2"):
+    method = make_method("bgmix:full+median")
+    assert method.name == "bgmix:full+median"
+    assert method.params["covariance_type"] == "full" and method.params["var_threshold"] == 48.0
+    assert make_method("bgmix:default").params == BackgroundMixture().get_params()
+    with pytest.raises(ValueError, match="known presets: default, full, mog2, robust"):
         make_method("bgmix:slow")
 
 
@@ -189,8 +188,8 @@ def test_scores_equal_those_of_the_metrics_module(sequence: Path):
 
 def test_one_pass_feeds_every_method(sequence: Path, monkeypatch):
     reads = []
-    read_image = bgmix.io._read_image
-    monkeypatch.setattr(bgmix.io, "_read_image",
+    read_image = bgmix.sources.files.read_image
+    monkeypatch.setattr(bgmix.sources.files, "read_image",
                         lambda path: reads.append(path) or read_image(path))
     seen = []
     results = evaluate_methods_on_sequence(["bgmix", "mog2", "knn+median"], sequence,

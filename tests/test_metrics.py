@@ -144,7 +144,7 @@ def test_counts_addition_and_validation() -> None:
         ConfusionCounts(tp=-1)
     with pytest.raises(ValueError, match="fn must be an integer"):
         ConfusionCounts(fn=1.5)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="unsupported operand"):
         a + 1  # noqa: B018
 
 
@@ -404,7 +404,7 @@ def test_folder_errors(tmp_path: Path) -> None:
     _write(preds / "bin000003.png", np.zeros((3, 3), U8))
     with pytest.raises(FileNotFoundError, match=r"frame 3: ground truth .*gt000003\.png"):
         evaluate_folders(preds, seq)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"no such file: .*missing\.png"):
         read_mask(tmp_path / "missing.png")
     (tmp_path / "junk.png").write_bytes(b"not an image")
     with pytest.raises(ValueError, match="cannot decode"):

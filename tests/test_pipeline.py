@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from bgmix.blobs import Blobs
-from bgmix.io import ArraySource, VideoFileSource
 from bgmix.model import BackgroundMixture
 from bgmix.pipeline import FrameResult, ProcessStats, Processing, process
 from bgmix.postprocess import Postprocess, clean_mask
+from bgmix.sources import ArraySource, VideoFileSource
 from bgmix.synth import make_scene
+from tests.media import bgmix_threads, write_video
 from tests.mixtures import plain_mixture
 
 N = 60
@@ -162,11 +161,15 @@ def test_close_stops_iteration(scene) -> None:
     results.close()  # idempotent
 
 
-@pytest.mark.parametrize("kwargs", [{"max_frames": -1}, {"max_frames": 2.5}, {"min_area": -1},
-                                    {"learning_rate": 2.0}, {"postprocess": "median"},
-                                    {"model": object()}])
-def test_bad_arguments(scene, kwargs) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"max_frames": -1}, r"max_frames must be an integer >= 0 or None, got -1"),
+    ({"max_frames": 2.5}, r"max_frames must be an integer >= 0 or None, got 2\.5"),
+    ({"min_area": -1}, r"min_area must be an integer >= 0, got -1"),
+    ({"learning_rate": 2.0}, r"learning_rate must be .* in \[0, 1\], got 2\.0"),
+    ({"postprocess": "median"}, r"postprocess must be a Postprocess or None, got str"),
+    ({"model": object()}, r"model must be a BackgroundMixture or None, got object")])
+def test_bad_arguments(scene, kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
         process(scene.frames, **kwargs)
 
 
@@ -179,23 +182,10 @@ def test_model_error_names_the_frame_and_closes_the_source() -> None:
     assert results.source.closed
 
 
-def _write_clip(path: Path, frames: np.ndarray) -> None:
-    height, width = frames.shape[1:3]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), 25, (width, height))
-    assert writer.isOpened()
-    for frame in frames:
-        writer.write(np.ascontiguousarray(frame))
-    writer.release()
-
-
-def _reader_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("bgmix-reader:")]
-
-
 def test_video_file_masks_and_early_close_stops_reader(scene, tmp_path: Path) -> None:
     path = tmp_path / "clip.mkv"
-    _write_clip(path, scene.frames[:40])
-    before = set(_reader_threads())
+    write_video(path, scene.frames[:40])
+    before = set(bgmix_threads("bgmix-reader:"))
     # whole clip: FFV1 is lossless, so masks equal running on the array
     full = [r.raw_mask for r in process(path, blobs=False)]
     expected = [r.raw_mask for r in process(scene.frames[:40], blobs=False)]
@@ -212,12 +202,12 @@ def test_video_file_masks_and_early_close_stops_reader(scene, tmp_path: Path) ->
     results.close()
     assert not thread.is_alive()
     assert results.source.closed
-    assert set(_reader_threads()) <= before
+    assert set(bgmix_threads("bgmix-reader:")) <= before
 
 
 def test_video_file_max_frames_stops_reader(scene, tmp_path: Path) -> None:
     path = tmp_path / "clip.mkv"
-    _write_clip(path, scene.frames[:30])
+    write_video(path, scene.frames[:30])
     results = process(path, max_frames=3)
     thread = results.source._reader.thread
     assert len(list(results)) == 3

@@ -134,7 +134,7 @@ def test_validation_names_the_parameter(kwargs, message):
 
 
 def test_settings_are_frozen():
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'median'"):
         Postprocess().median = 3  # type: ignore[misc]
 
 

@@ -10,11 +10,13 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
-from bgmix.export import partial_path, read_jsonl, read_mot
+from bgmix.outputs.tables import partial_path, read_jsonl, read_mot
+from tests.media import count_frames, write_video
+
+pytestmark = pytest.mark.slow  # each test runs bgmix in a subprocess over a long clip
 
 W, H = 96, 72
 TIMEOUT = 120
@@ -23,25 +25,13 @@ TIMEOUT = 120
 def write_clip(path: Path, n_frames: int, seed: int = 0) -> Path:
     """A noisy grey scene with a square crossing it, Motion JPEG."""
     rng = np.random.default_rng(seed)
-    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"MJPG"), 25,
-                             (W, H), True)
-    assert writer.isOpened()
+    frames = []
     for i in range(n_frames):
         frame = np.clip(100 + rng.normal(0, 2, (H, W, 3)), 0, 255).astype(np.uint8)
         x = (4 * i) % (W - 12)
         frame[30:42, x:x + 12] = (40, 200, 240)
-        writer.write(frame)
-    writer.release()
-    return path
-
-
-def count_frames(path: Path) -> int:
-    capture = cv2.VideoCapture(str(path))
-    n = 0
-    while capture.read()[0]:
-        n += 1
-    capture.release()
-    return n
+        frames.append(frame)
+    return write_video(path, frames, fourcc="MJPG")
 
 
 def line_count(path: Path) -> int:

@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # runs scripts/track_demo.py over a clip
+
 pytest.importorskip("supervision")
 pytest.importorskip("trackers", reason="the ByteTrack tracker of the track extra")
 

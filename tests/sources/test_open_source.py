@@ -1,9 +1,8 @@
-"""Frame sources and mask sinks (bgmix.io)."""
+"""Frame sources (bgmix.sources): arrays, iterables, image folders and globs, video files and their reader thread."""
 
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from pathlib import Path
@@ -12,68 +11,28 @@ import cv2
 import numpy as np
 import pytest
 
-from bgmix.io import (
+from bgmix.sources import (
     ArraySource,
     FrameSource,
     ImageSequenceSource,
     IterableSource,
-    MaskVideoWriter,
-    PngMaskWriter,
     VideoFileSource,
-    open_mask_sink,
     open_source,
 )
+from tests import media
+from tests.media import bgmix_threads, wait_for, write_pngs, write_video
 
 W, H = 40, 24
 
 
 def random_frames(n: int, channels: int = 3, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    shape = (n, H, W, channels) if channels > 1 else (n, H, W)
-    return rng.integers(0, 256, shape, dtype=np.uint8)
-
-
-def write_ffv1(path: Path, frames: np.ndarray, fps: float = 30.0) -> Path:
-    is_color = frames.ndim == 4
-    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"FFV1"), fps,
-                             (frames.shape[2], frames.shape[1]), is_color)
-    assert writer.isOpened()
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
-    return path
-
-
-def read_video(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    assert capture.isOpened()
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
-
-
-def reader_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("bgmix-reader")]
-
-
-def wait_for(condition, timeout: float = 2.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
+    return media.random_frames(n, H, W, channels, seed)
 
 
 @pytest.fixture
 def clip(tmp_path: Path) -> tuple[Path, np.ndarray]:
     frames = random_frames(12)
-    return write_ffv1(tmp_path / "clip.mkv", frames, fps=30), frames
+    return write_video(tmp_path / "clip.mkv", frames, fps=30), frames
 
 
 # --------------------------------------------------------------- sources
@@ -136,12 +95,6 @@ def test_frame_source_is_returned_as_is():
 def test_unsupported_type_is_a_type_error():
     with pytest.raises(TypeError, match="cannot read frames from a float"):
         open_source(3.5)
-
-
-def write_pngs(folder: Path, frames: np.ndarray, names: list[str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for frame, name in zip(frames, names):
-        assert cv2.imwrite(str(folder / name), frame)
 
 
 def test_folder_source_natural_order_skips_other_files(tmp_path: Path):
@@ -210,21 +163,21 @@ def test_video_source_accepts_str_path(clip):
 
 
 def test_reader_thread_stops_on_early_close(tmp_path: Path):
-    path = write_ffv1(tmp_path / "long.mkv", random_frames(60))
+    path = write_video(tmp_path / "long.mkv", random_frames(60), fps=30)
     baseline = threading.active_count()
     source = open_source(path)
-    assert len(reader_threads()) == 1
+    assert len(bgmix_threads("bgmix-reader")) == 1
     next(source)
     time.sleep(0.05)  # let the reader fill its queue and block
     source.close()
-    assert reader_threads() == []
+    assert bgmix_threads("bgmix-reader") == []
     assert threading.active_count() == baseline
     source.close()  # idempotent
     assert list(source) == []
 
 
 def test_reader_thread_stops_when_leaving_a_with_block_early(tmp_path: Path):
-    path = write_ffv1(tmp_path / "long.mkv", random_frames(60))
+    path = write_video(tmp_path / "long.mkv", random_frames(60), fps=30)
     baseline = threading.active_count()
     with open_source(path) as source:
         for i, _ in enumerate(source):
@@ -234,7 +187,7 @@ def test_reader_thread_stops_when_leaving_a_with_block_early(tmp_path: Path):
 
 
 def test_reader_thread_stops_when_source_is_abandoned(tmp_path: Path):
-    path = write_ffv1(tmp_path / "long.mkv", random_frames(60))
+    path = write_video(tmp_path / "long.mkv", random_frames(60), fps=30)
     baseline = threading.active_count()
     source = open_source(path)
     next(source)
@@ -266,7 +219,7 @@ def test_video_that_opens_but_gives_no_frame(tmp_path: Path):
     assert source.n_frames == 5
     with pytest.raises(ValueError, match=r"no frame could be decoded from video .*headers_only\.avi"):
         next(source)
-    assert source.closed and wait_for(lambda: reader_threads() == [])
+    assert source.closed and wait_for(lambda: bgmix_threads("bgmix-reader") == [])
 
 
 # ---------------------------------------------------------- source errors
@@ -315,102 +268,6 @@ def test_image_of_another_size_in_folder(tmp_path: Path):
     next(source)
     with pytest.raises(ValueError, match=r"image 1 \(.*a2\.png\) is 10x10 but the sequence started at 40x24"):
         next(source)
-
-
-# ------------------------------------------------------------------ sinks
-def random_masks(n: int, seed: int = 1) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return rng.choice(np.array([0, 127, 255], np.uint8), size=(n, H, W))
-
-
-def test_mask_video_round_trip_exact_and_atomic(tmp_path: Path):
-    masks = random_masks(8)
-    path = tmp_path / "out" / "masks.mkv"
-    sink = MaskVideoWriter(path, fps=25, frame_size=(W, H))
-    for mask in masks:
-        sink.write(mask)
-        assert not path.exists()  # nothing under the final name before close()
-    hidden = [p for p in path.parent.iterdir() if p.name.startswith(".masks.mkv.")]
-    assert len(hidden) == 1
-    sink.close()
-    assert sorted(p.name for p in path.parent.iterdir()) == ["masks.mkv"]  # temp file gone
-    assert sink.n_written == 8
-    got = read_video(path)
-    assert len(got) == 8
-    for frame, mask in zip(got, masks):
-        grey = frame[:, :, 0] if frame.ndim == 3 else frame  # OpenCV may give 3 equal channels
-        if frame.ndim == 3:
-            assert (frame == grey[:, :, None]).all()
-        np.testing.assert_array_equal(grey, mask)
-    sink.close()  # idempotent
-
-
-def test_mask_video_reads_back_through_open_source(tmp_path: Path):
-    masks = random_masks(5)
-    path = tmp_path / "masks.mkv"
-    with open_mask_sink(path, kind="mkv", fps=10) as sink:  # size from the first mask
-        for mask in masks:
-            sink.write(mask[:, :, None])  # (H, W, 1) is accepted too
-    with open_source(path) as source:
-        assert source.fps == pytest.approx(10)
-        got = [frame[:, :, 0] for frame in source]
-    np.testing.assert_array_equal(np.stack(got), masks)
-
-
-def test_mask_video_exception_in_with_block_leaves_nothing(tmp_path: Path):
-    path = tmp_path / "masks.mkv"
-    with pytest.raises(RuntimeError, match="boom"):
-        with MaskVideoWriter(path, fps=25) as sink:
-            sink.write(random_masks(1)[0])
-            raise RuntimeError("boom")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_mask_video_abort_and_empty_close_leave_nothing(tmp_path: Path):
-    sink = MaskVideoWriter(tmp_path / "a.mkv", fps=25, frame_size=(W, H))
-    sink.write(random_masks(1)[0])
-    sink.abort()
-    MaskVideoWriter(tmp_path / "b.mkv", fps=25, frame_size=(W, H)).close()
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_mask_video_checks_masks(tmp_path: Path):
-    with MaskVideoWriter(tmp_path / "m.mkv", fps=25, frame_size=(W, H)) as sink:
-        with pytest.raises(ValueError, match=r"mask is 10x5 but the sink was opened for 40x24"):
-            sink.write(np.zeros((5, 10), np.uint8))
-        with pytest.raises(ValueError, match="uint8 or bool"):
-            sink.write(np.zeros((H, W), np.float32))
-        sink.write(np.ones((H, W), bool))
-    (frame,) = read_video(tmp_path / "m.mkv")
-    assert (frame == 255).all()
-    with pytest.raises(ValueError, match="fps must be a positive number"):
-        MaskVideoWriter(tmp_path / "x.mkv", fps=0)
-
-
-def test_png_sink_round_trip_exact_and_atomic(tmp_path: Path):
-    masks = random_masks(3)
-    folder = tmp_path / "masks"
-    sink = PngMaskWriter(folder)
-    for i, mask in enumerate(masks, start=1):
-        sink.write(mask)
-        names = sorted(os.listdir(folder))
-        assert names == [f"bin{j:06d}.png" for j in range(1, i + 1)]  # no temp file left
-        written = cv2.imread(str(folder / names[-1]), cv2.IMREAD_UNCHANGED)
-        np.testing.assert_array_equal(written, mask)  # each completed file is valid
-    sink.close()
-    assert sink.n_written == 3
-
-
-def test_png_sink_start_index_and_factory(tmp_path: Path):
-    with PngMaskWriter(tmp_path, start_index=470) as sink:
-        sink.write(np.zeros((H, W), np.uint8))
-    assert os.listdir(tmp_path) == ["bin000470.png"]
-    sink = open_mask_sink(tmp_path / "p", kind="png", frame_size=(W, H))
-    assert isinstance(sink, PngMaskWriter)
-    with pytest.raises(ValueError, match="mask is 4x4"):
-        sink.write(np.zeros((4, 4), np.uint8))
-    with pytest.raises(ValueError, match="unknown mask sink kind 'avi'"):
-        open_mask_sink(tmp_path / "q", kind="avi")  # type: ignore[arg-type]
 
 
 def test_sources_are_frame_sources(clip, tmp_path: Path):

@@ -1,4 +1,5 @@
-"""Tests of bgmix.export: round trips through the strict readers, the .partial protocol."""
+"""Detection tables (bgmix.outputs.tables): round trips through the strict readers, the
+partial-file protocol."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import numpy as np
 import pytest
 
 from bgmix.blobs import Blobs, find_blobs
-from bgmix.export import (CsvWriter, JsonlWriter, MotWriter, open_writer, partial_path,
-                          read_csv, read_jsonl, read_mot)
+from bgmix.outputs.tables import (CsvWriter, JsonlWriter, MotWriter, open_writer, partial_path,
+                                  read_csv, read_jsonl, read_mot)
 
 
 def frame_blobs(shift: int) -> Blobs:
@@ -79,7 +80,8 @@ def test_csv_round_trip(tmp_path):
 def test_partial_then_final(tmp_path, cls, name, reader):
     path = tmp_path / name
     writer = cls(path)
-    assert writer.partial == partial_path(path) == tmp_path / (name + ".partial")
+    # one naming scheme for every output (bgmix.outputs.atomic): .NAME.part.SUFFIX
+    assert writer.partial == partial_path(path) == tmp_path / f".{name}.part{path.suffix}"
     writer.write(1, FRAMES[1])
     # Before close: only the partial file, and it already holds the complete frame.
     assert writer.partial.exists() and not path.exists()
@@ -109,7 +111,7 @@ def test_abort_removes_partial_and_keeps_old_final(tmp_path, cls):
 
 def test_exception_in_with_leaves_partial(tmp_path):
     path = tmp_path / "det.txt"
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="boom"):
         with MotWriter(path) as writer:
             writer.write(1, FRAMES[1])
             raise RuntimeError("boom")
@@ -122,7 +124,7 @@ def test_killed_process_leaves_complete_frames(tmp_path):
     script = textwrap.dedent(f"""
         import os, numpy as np
         from bgmix.blobs import find_blobs
-        from bgmix.export import JsonlWriter
+        from bgmix.outputs.tables import JsonlWriter
         mask = np.zeros((8, 8), np.uint8); mask[1:3, 1:4] = 255
         writer = JsonlWriter({str(path)!r})
         for frame in (1, 2, 3):

@@ -1,4 +1,4 @@
-"""The writer thread of bgmix.sinks.ThreadedWriter: order, bounded queue, errors, closing."""
+"""The writer thread of bgmix.outputs.threaded.ThreadedWriter: order, bounded queue, errors, closing."""
 
 from __future__ import annotations
 
@@ -12,23 +12,13 @@ import pytest
 
 from bgmix import BackgroundMixture
 from bgmix.batch import RunOptions, run_video
-from bgmix.io import MaskVideoWriter, PngMaskWriter
-from bgmix.sinks import OverlayVideoWriter, ThreadedWriter
+from bgmix.outputs.masks import MaskVideoWriter, PngMaskWriter
+from bgmix.outputs.threaded import ThreadedWriter
+from bgmix.outputs.videos import OverlayVideoWriter
+from tests.media import read_grey
 from tests.mixtures import plain_mixture
 
 H, W = 36, 52
-
-
-def read_grey(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame[:, :, 0])
-    capture.release()
-    return frames
 
 
 def distinct_masks(n: int, seed: int = 0) -> list[np.ndarray]:
@@ -50,7 +40,7 @@ class GatedSink:
         self.written.append(value)
 
     @property
-    def n_written(self) -> int:
+    def frames_written(self) -> int:
         return len(self.written)
 
     def close(self) -> None:

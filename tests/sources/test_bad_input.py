@@ -7,8 +7,6 @@ or overwritten with noise, and decoded by the same FFmpeg as a user's.
 from __future__ import annotations
 
 import os
-import threading
-import time
 import warnings
 from pathlib import Path
 
@@ -16,51 +14,24 @@ import cv2
 import numpy as np
 import pytest
 
-from bgmix.io import DecodeWarning, LiveSource, PngMaskWriter, VideoFileSource, open_source
+from bgmix.errors import DecodeWarning
+from bgmix.outputs.masks import PngMaskWriter
 from bgmix.pipeline import process
+from bgmix.sources import LiveSource, VideoFileSource, open_source
+from tests.media import bgmix_threads, random_frames, read_video, wait_for, write_video
 
 W, H = 64, 48
 N_FRAMES = 40
 
 
 def noisy_frames(n: int = N_FRAMES, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (n, H, W, 3), dtype=np.uint8)
-
-
-def write_video(path: Path, fourcc: str, frames: np.ndarray) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*fourcc), 25, (W, H))
-    assert writer.isOpened(), f"OpenCV cannot write {fourcc} to {path}"
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
-    return path
-
-
-def decode_all(path: Path) -> list[np.ndarray]:
-    """Every frame plain cv2.VideoCapture decodes: the reference for what can be kept."""
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
-
-
-def reader_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith(("bgmix-reader", "bgmix-live"))]
+    return random_frames(n, H, W, seed=seed)
 
 
 def no_reader_left(timeout: float = 2.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while reader_threads() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return not reader_threads()
+    return wait_for(lambda: not bgmix_threads("bgmix-reader", "bgmix-live"), timeout)
 
 
-# ------------------------------------------------------------ paths, files
 def test_path_that_does_not_exist(tmp_path: Path):
     missing = tmp_path / "no_such_clip.mkv"
     with pytest.raises(FileNotFoundError, match=r"^no such file or folder: .*no_such_clip\.mkv$"):
@@ -98,11 +69,11 @@ def test_zero_length_video(tmp_path: Path):
 # --------------------------------------------- truncated and corrupted videos
 @pytest.mark.parametrize("fourcc, suffix", [("MJPG", ".avi"), ("FFV1", ".mkv")])
 def test_video_truncated_mid_file_keeps_what_decodes_and_warns(tmp_path: Path, fourcc, suffix):
-    full = write_video(tmp_path / f"full{suffix}", fourcc, noisy_frames())
+    full = write_video(tmp_path / f"full{suffix}", fourcc=fourcc, frames=noisy_frames())
     data = full.read_bytes()
     cut = tmp_path / f"cut{suffix}"
     cut.write_bytes(data[:len(data) // 2])
-    expected = decode_all(cut)
+    expected = read_video(cut)
     assert 0 < len(expected) < N_FRAMES  # the premise: FFmpeg decodes the first half
 
     with pytest.warns(DecodeWarning) as caught:
@@ -119,12 +90,12 @@ def test_video_truncated_mid_file_keeps_what_decodes_and_warns(tmp_path: Path, f
 
 
 def test_video_with_corrupted_bytes_keeps_what_decodes_and_warns(tmp_path: Path):
-    path = write_video(tmp_path / "corrupt.avi", "MJPG", noisy_frames())
+    path = write_video(tmp_path / "corrupt.avi", fourcc="MJPG", frames=noisy_frames())
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
     data[middle:middle + 2000] = np.random.default_rng(7).integers(0, 256, 2000, np.uint8).tobytes()
     path.write_bytes(bytes(data))
-    expected = decode_all(path)
+    expected = read_video(path)
     assert 0 < len(expected) < N_FRAMES
 
     with pytest.warns(DecodeWarning, match=rf"corrupt\.avi: decoding stopped at frame {len(expected)} "):
@@ -133,11 +104,11 @@ def test_video_with_corrupted_bytes_keeps_what_decodes_and_warns(tmp_path: Path)
 
 
 def test_truncated_video_through_the_pipeline_keeps_every_mask(tmp_path: Path):
-    full = write_video(tmp_path / "full.avi", "MJPG", noisy_frames())
+    full = write_video(tmp_path / "full.avi", fourcc="MJPG", frames=noisy_frames())
     data = full.read_bytes()
     cut = tmp_path / "cut.avi"
     cut.write_bytes(data[:len(data) // 2])
-    n_decodable = len(decode_all(cut))
+    n_decodable = len(read_video(cut))
     out = tmp_path / "masks"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -151,7 +122,7 @@ def test_truncated_video_through_the_pipeline_keeps_every_mask(tmp_path: Path):
 
 
 def test_complete_video_gives_no_warning(tmp_path: Path):
-    path = write_video(tmp_path / "fine.avi", "MJPG", noisy_frames(10))
+    path = write_video(tmp_path / "fine.avi", fourcc="MJPG", frames=noisy_frames(10))
     with warnings.catch_warnings():
         warnings.simplefilter("error", DecodeWarning)
         assert len(list(open_source(path))) == 10

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from bgmix.io import VideoFileSource, open_source
+from bgmix.sources import VideoFileSource, open_source
 
-VIDEOS = Path(__file__).resolve().parent.parent / "videos"
+VIDEOS = Path(__file__).resolve().parents[2] / "videos"
 
 
 def _write_gray16(path: Path, frames: np.ndarray, fps: float = 25.0) -> None:

@@ -1,4 +1,4 @@
-"""Live sources (bgmix.io.LiveSource) against a real MJPEG-over-HTTP stream.
+"""Live sources (bgmix.sources.live.LiveSource) against a real MJPEG-over-HTTP stream.
 
 A test thread serves ``multipart/x-mixed-replace`` JPEG frames on 127.0.0.1
 (an ephemeral port), read through OpenCV's FFmpeg backend exactly as an IP
@@ -23,10 +23,14 @@ import cv2
 import numpy as np
 import pytest
 
-from bgmix.io import LiveSource, StreamLostError, VideoFileSource, open_source
+from bgmix.errors import StreamLostError
 from bgmix.model import BackgroundMixture
 from bgmix.pipeline import process
+from bgmix.sources import LiveSource, VideoFileSource, open_source
+from tests.media import bgmix_threads, count_frames, wait_for
 from tests.mixtures import plain_mixture
+
+pytestmark = pytest.mark.slow  # each test streams MJPEG over HTTP for seconds
 
 WIDTH, HEIGHT = 64, 48
 BLOCK = 8
@@ -177,19 +181,6 @@ def take(source: LiveSource, n: int, seconds: float = 10.0) -> list[np.ndarray]:
     return call_within(seconds, lambda: [next(source) for _ in range(n)])
 
 
-def live_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("bgmix-live")]
-
-
-def wait_for(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
-
-
 @pytest.fixture(autouse=True)
 def opencv_reads_mjpeg_over_http(request):
     """Skip (saying why) when this OpenCV has no FFmpeg backend for streams."""
@@ -238,7 +229,7 @@ def test_live_source_reads_the_stream_in_order(server):
         assert source.frames_read >= 15 and source.reconnects == 0
     assert numbers == sorted(set(numbers))  # newest first, never a frame twice or backwards
     assert all(b > a for a, b in zip(times, times[1:]))
-    assert wait_for(lambda: live_threads() == [])
+    assert wait_for(lambda: bgmix_threads("bgmix-live") == [], 5.0)
 
 
 def test_open_source_opens_urls_and_camera_strings_as_live(server):
@@ -312,7 +303,7 @@ def test_gives_up_after_the_configured_attempts_with_a_clear_error(server):
     assert source.closed
     with pytest.raises(StopIteration):
         next(source)
-    assert wait_for(lambda: live_threads() == [])
+    assert wait_for(lambda: bgmix_threads("bgmix-live") == [], 5.0)
 
 
 def test_reconnect_attempts_zero_gives_up_at_once(server):
@@ -410,15 +401,6 @@ def test_pipeline_reports_latency_drops_and_reconnects(server, warm_model):
 
 
 # ------------------------------------------------------------ the bgmix command
-def _mask_frames(path) -> int:
-    capture = cv2.VideoCapture(str(path))
-    count = 0
-    while capture.read()[0]:
-        count += 1
-    capture.release()
-    return count
-
-
 def test_cli_runs_on_a_live_stream(server, tmp_path):
     from bgmix.cli import main
 
@@ -428,7 +410,7 @@ def test_cli_runs_on_a_live_stream(server, tmp_path):
     assert code == 0
     lines = (tmp_path / "blobs.jsonl").read_text().splitlines()
     assert len(lines) == 25
-    assert _mask_frames(tmp_path / "masks.mkv") == 25
+    assert count_frames(tmp_path / "masks.mkv") == 25
 
 
 def test_cli_stream_lost_exits_1_and_keeps_the_frames_so_far(server, tmp_path, capsys):
@@ -443,7 +425,7 @@ def test_cli_stream_lost_exits_1_and_keeps_the_frames_so_far(server, tmp_path, c
     assert f"lost stream {server.url}" in err and "reconnect_attempts=1" in err
     assert err.count("\n") == 1 and "Traceback" not in err
     written = len((tmp_path / "blobs.jsonl").read_text().splitlines())
-    assert written > 5 and _mask_frames(tmp_path / "masks.mkv") == written
+    assert written > 5 and count_frames(tmp_path / "masks.mkv") == written
 
 
 def test_cli_live_flags_on_a_file_are_refused(tmp_path, capsys):

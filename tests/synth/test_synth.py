@@ -1,4 +1,4 @@
-"""Tests of bgmix.synth: synthetic scenes, their ground truth and the CDnet layout."""
+"""Tests of bgmix.synth: synthetic scenes and their ground truth, every kind."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 
 import bgmix.synth as synth
-from bgmix.synth import CDNET_LABELS, Scene, iter_scene, make_scene, scene_kinds, write_cdnet
+from bgmix.cdnet import write_cdnet
+from bgmix.synth import CDNET_LABELS, Scene, iter_scene, make_scene, scene_kinds
+from tests.media import read_image
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SMALL = {"height": 48, "width": 64, "n_frames": 60}
 
 
@@ -74,9 +76,9 @@ def test_shapes_dtypes_and_read_only(scene: Scene) -> None:
     assert scene.frames.shape == (150, 96, 128, 3) and scene.frames.dtype == np.uint8
     assert scene.ground_truth.shape == (150, 96, 128) and scene.ground_truth.dtype == np.uint8
     assert scene.temporal_roi == (scene.warmup + 1, 150)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         scene.frames[0, 0, 0, 0] = 1
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'name'"):
         scene.name = "other"  # type: ignore[misc]
 
 
@@ -205,82 +207,6 @@ def test_scene_refuses_non_cdnet_labels() -> None:
         Scene(frames=frames, ground_truth=gt, name="x", fps=25.0)
 
 
-def _read(path: Path, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
-    image = cv2.imread(str(path), flags)
-    assert image is not None, path
-    return image
-
-
-def test_write_cdnet_reads_back_exactly(tmp_path: Path) -> None:
-    s = make_scene(seed=2, height=48, width=64, n_frames=40)
-    folder = write_cdnet(s, tmp_path / "baseline")
-    inputs = sorted((folder / "input").iterdir())
-    truths = sorted((folder / "groundtruth").iterdir())
-    assert [p.name for p in inputs] == [f"in{i:06d}.png" for i in range(1, 41)]
-    assert [p.name for p in truths] == [f"gt{i:06d}.png" for i in range(1, 41)]
-    for t in range(40):
-        np.testing.assert_array_equal(_read(inputs[t]), s.frames[t])
-        np.testing.assert_array_equal(_read(truths[t]), s.ground_truth[t])
-    roi = _read(folder / "ROI.bmp", cv2.IMREAD_GRAYSCALE)
-    assert roi.shape == (48, 64) and (roi == 255).all()
-    assert (folder / "temporalROI.txt").read_text().split() == ["31", "40"]
-    leftovers = [p for p in folder.rglob("*") if p.name.startswith(".")]
-    assert leftovers == []
-
-
-def test_write_cdnet_from_stream_matches_scene(tmp_path: Path) -> None:
-    kwargs = {"seed": 3, "height": 32, "width": 48, "n_frames": 35}
-    a = write_cdnet(make_scene(**kwargs), tmp_path / "a")
-    b = write_cdnet(iter_scene(**kwargs), tmp_path / "b")
-    for sub in ("input", "groundtruth"):
-        for pa in sorted((a / sub).iterdir()):
-            assert pa.read_bytes() == (b / sub / pa.name).read_bytes()
-    assert (a / "temporalROI.txt").read_text() == (b / "temporalROI.txt").read_text()
-
-
-def test_write_cdnet_roi_plain_pairs_and_stale_frames(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    frames = rng.integers(0, 256, (6, 10, 12, 3), dtype=np.uint8)
-    gt = np.zeros((6, 10, 12), np.uint8)
-    gt[:, :, :3] = 85
-    gt[4, 5, 5] = 255
-    roi = np.ones((10, 12), bool)
-    roi[:, :3] = False
-    custom = Scene(frames=frames, ground_truth=gt, name="custom", fps=10.0, warmup=2, roi=roi)
-    folder = write_cdnet(custom, tmp_path / "seq")
-    np.testing.assert_array_equal(_read(folder / "ROI.bmp", cv2.IMREAD_GRAYSCALE),
-                                  np.where(roi, 255, 0))
-    assert (folder / "temporalROI.txt").read_text().split() == ["3", "6"]
-    # a shorter sequence written as plain (frame, gt) pairs replaces the longer one
-    grey = frames[:4, :, :, 0]
-    write_cdnet(zip(grey, gt[:4]), folder)
-    assert len(list((folder / "input").iterdir())) == 4
-    assert len(list((folder / "groundtruth").iterdir())) == 4
-    np.testing.assert_array_equal(_read(folder / "input" / "in000004.png"), grey[3])
-    assert (folder / "temporalROI.txt").read_text().split() == ["1", "4"]
-    assert (_read(folder / "ROI.bmp", cv2.IMREAD_GRAYSCALE) == 255).all()
-
-
-def test_write_cdnet_uint16_frames(tmp_path: Path) -> None:
-    frames = (np.arange(2 * 8 * 8, dtype=np.uint16).reshape(2, 8, 8) * 997)
-    gt = np.zeros((2, 8, 8), np.uint8)
-    folder = write_cdnet(zip(frames, gt), tmp_path / "thermal")
-    back = _read(folder / "input" / "in000002.png")
-    assert back.dtype == np.uint16
-    np.testing.assert_array_equal(back, frames[1])
-
-
-def test_write_cdnet_refuses_bad_input(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="no frames"):
-        write_cdnet([], tmp_path / "empty")
-    bad = [(np.zeros((4, 4, 3), np.float32), np.zeros((4, 4), np.uint8))]
-    with pytest.raises(ValueError):
-        write_cdnet(bad, tmp_path / "float")
-    mismatch = [(np.zeros((4, 4, 3), np.uint8), np.zeros((4, 5), np.uint8))]
-    with pytest.raises(ValueError):
-        write_cdnet(mismatch, tmp_path / "size")
-
-
 def _load_script():
     path = REPO / "scripts" / "make_videos.py"
     spec = importlib.util.spec_from_file_location("make_videos", path)
@@ -316,8 +242,10 @@ def test_bundled_videos_are_small() -> None:
     assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 20_000_000
 
 
-def test_docstring_examples() -> None:
-    result = doctest.testmod(synth, optionflags=doctest.ELLIPSIS)
+@pytest.mark.parametrize("module", [synth, synth.scene, synth.textures, synth.objects,
+                                    synth.street, synth.kinds])
+def test_docstring_examples(module) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
 
 
@@ -388,37 +316,38 @@ def test_kind_objects_enter_after_warmup(kind: str, tiny_scenes: dict[str, Scene
 def test_kind_writes_cdnet_layout(kind: str, tmp_path: Path) -> None:
     s = make_scene(kind, seed=1, height=24, width=32, n_frames=6, warmup=2)
     folder = write_cdnet(s, tmp_path / kind)
-    np.testing.assert_array_equal(_read(folder / "input" / "in000006.png"), s.frames[5])
-    np.testing.assert_array_equal(_read(folder / "groundtruth" / "gt000006.png"),
+    np.testing.assert_array_equal(read_image(folder / "input" / "in000006.png"), s.frames[5])
+    np.testing.assert_array_equal(read_image(folder / "groundtruth" / "gt000006.png"),
                                   s.ground_truth[5])
     assert (folder / "temporalROI.txt").read_text().split() == ["3", "6"]
 
 
 @pytest.mark.parametrize(
-    ("kind", "kwargs"),
+    ("kind", "kwargs", "message"),
     [
-        ("dynamic_background", {"water": 0.95}),
-        ("dynamic_background", {"boat_interval": 0.5}),
-        ("camera_jitter", {"jitter": -1.0}),
-        ("shadow", {"shadow_factor": 1.0}),
-        ("illumination", {"switch_region": "left"}),
-        ("illumination", {"ramp_frames": 0}),
-        ("intermittent_object", {"enter_frame": 5}),                # before the warm-up ends
-        ("intermittent_object", {"remove_frame": 5}),
-        ("thermal", {"level": 70000.0}),
-        ("low_framerate", {"min_speed": 30.0, "max_speed": 20.0}),
-        ("heavy_noise", {"noise_correlation": 1.5}),
-        ("heavy_noise", {"warmup": 60}),
+        ("dynamic_background", {"water": 0.95}, r"water must be in \[0, 0\.8\], got 0\.95"),
+        ("dynamic_background", {"boat_interval": 0.5}, r"boat_interval must be 0 \(no boats\) or >= 1"),
+        ("camera_jitter", {"jitter": -1.0}, r"jitter must be in \[0, 8\], got -1\.0"),
+        ("shadow", {"shadow_factor": 1.0}, r"shadow_factor must be in \[0\.05, 0\.95\], got 1\.0"),
+        ("illumination", {"switch_region": "left"}, r"switch_region must be 'box' or 'frame'"),
+        ("illumination", {"ramp_frames": 0}, r"ramp_frames must be >= 1, got 0"),
+        ("intermittent_object", {"enter_frame": 5}, r"enter_frame must be >= 30, got 5"),  # before the warm-up ends
+        ("intermittent_object", {"remove_frame": 5}, r"remove_frame must be >= 30, got 5"),
+        ("thermal", {"level": 70000.0}, r"level must be in \[2000, 60000\], got 70000\.0"),
+        ("low_framerate", {"min_speed": 30.0, "max_speed": 20.0},
+         r"max_speed \(20\.0\) must be >= min_speed \(30\.0\)"),
+        ("heavy_noise", {"noise_correlation": 1.5}, r"noise_correlation must be in \[0, 1\], got 1\.5"),
+        ("heavy_noise", {"warmup": 60}, r"warmup \(60\) must be < n_frames \(60\)"),
     ],
 )
-def test_kind_refuses_bad_parameters(kind: str, kwargs: dict) -> None:
-    with pytest.raises(ValueError):
+def test_kind_refuses_bad_parameters(kind: str, kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         make_scene(kind, n_frames=60, **TINY, **kwargs)
 
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k != "baseline"])
 def test_kind_refuses_unknown_parameter(kind: str) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'multimodal'"):
         make_scene(kind, n_frames=40, multimodal=False, **TINY)
 
 

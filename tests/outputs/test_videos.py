@@ -1,4 +1,4 @@
-"""Overlay and background video sinks (bgmix.sinks)."""
+"""Overlay and background videos (bgmix.outputs.videos)."""
 
 from __future__ import annotations
 
@@ -15,23 +15,13 @@ import pytest
 
 from bgmix import BackgroundMixture
 from bgmix.blobs import find_blobs
-from bgmix.sinks import (BOX_COLOUR, FOREGROUND_TINT, SHADOW_TINT, BackgroundVideoWriter,
-                         OverlayVideoWriter, render_overlay, to_display)
+from bgmix.outputs.videos import (BOX_COLOUR, FOREGROUND_TINT, SHADOW_TINT,
+                                  BackgroundVideoWriter, OverlayVideoWriter, render_overlay,
+                                  to_display)
+from tests.media import read_video
 from tests.mixtures import plain_mixture
 
 H, W = 48, 64
-
-
-def read_frames(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
 
 
 def reference_overlay(frame: np.ndarray, mask: np.ndarray, boxes: list, alpha: float) -> np.ndarray:
@@ -101,7 +91,7 @@ def test_overlay_video_is_renamed_on_close_and_readable(tmp_path: Path, name: st
     sink.close()
     sink.close()  # idempotent
     assert sorted(p.name for p in path.parent.iterdir()) == [name]
-    frames = read_frames(path)
+    frames = read_video(path)
     assert len(frames) == 7 and frames[0].shape == (H, W, 3)
     capture = cv2.VideoCapture(str(path))
     assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(20)
@@ -114,7 +104,7 @@ def test_overlay_video_is_renamed_on_close_and_readable(tmp_path: Path, name: st
 
 def test_overlay_abort_and_errors(tmp_path: Path):
     mask = np.zeros((H, W), np.uint8)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="stop"):
         with OverlayVideoWriter(tmp_path / "a.mp4", fps=25) as sink:
             sink.write(np.zeros((H, W, 3), np.uint8), mask)
             raise RuntimeError("stop")
@@ -130,7 +120,7 @@ def test_overlay_abort_and_errors(tmp_path: Path):
     with pytest.raises(ValueError, match=r"frame 1 is 32x48 but the video was opened for 64x48"):
         sink.write(np.zeros((H, 32, 3), np.uint8), np.zeros((H, 32), np.uint8))
     sink.close()
-    assert len(read_frames(tmp_path / "x.mp4")) == 1
+    assert len(read_video(tmp_path / "x.mp4")) == 1
     with pytest.raises(ValueError, match="closed"):
         sink.write(np.zeros((H, W, 3), np.uint8), mask)
 
@@ -151,7 +141,7 @@ def test_background_video_every_n_frames(tmp_path: Path):
                 expected.append(model.background_image())
             sink.write(model)
     assert sink.n_calls == 10 and sink.n_written == 4
-    frames = read_frames(path)
+    frames = read_video(path)
     assert len(frames) == 4 and frames[0].shape == (H, W, 3)
     assert cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FPS) == pytest.approx(10)
     for got, want in zip(frames, expected):
@@ -168,7 +158,7 @@ def test_background_of_grey_16bit_frames(tmp_path: Path):
         for _ in range(3):
             model.apply(frame)
             sink.write(model)
-    (image,) = read_frames(path)[:1]
+    (image,) = read_video(path)[:1]
     row = image[H // 2, :, 0].astype(int)
     assert row[0] < 10 and row[-1] > 245 and (np.diff(row) >= -3).all()  # stretched, increasing
 
@@ -204,7 +194,7 @@ def test_killed_writer_leaves_its_frames_readable(tmp_path: Path, name: str):
     assert not path.exists()
     (hidden,) = tmp_path.iterdir()
     assert hidden.name.startswith(f".{name}.")
-    frames = read_frames(hidden)
+    frames = read_video(hidden)
     assert len(frames) >= 20
     marks = [int(np.median(f[2:14, 2:14])) for f in frames]
     assert marks == pytest.approx([(i * 10) % 250 for i in range(len(frames))], abs=6)
