@@ -18,10 +18,10 @@ Examples
 >>> import tempfile
 >>> from bgmix.synth import make_scene, write_cdnet
 >>> folder = write_cdnet(make_scene(height=32, width=48, n_frames=40), tempfile.mkdtemp())
->>> results = evaluate_methods_on_sequence(["bgmix", "mog2"], folder)
+>>> results = evaluate_methods_on_sequence(["bgmix:mog2", "mog2"], folder)
 >>> [(r.method, r.n_frames, r.n_scored_frames) for r in results]
-[('bgmix', 40, 10), ('mog2', 40, 10)]
->>> results[0].f_measure == results[1].f_measure   # bgmix's defaults are MOG2's
+[('bgmix:mog2', 40, 10), ('mog2', 40, 10)]
+>>> results[0].f_measure == results[1].f_measure   # the mog2 preset is OpenCV's MOG2
 True
 """
 
@@ -336,9 +336,9 @@ def evaluate_method_on_sequence(method: MethodSpec, sequence_dir: str | os.PathL
     >>> import tempfile
     >>> from bgmix.synth import make_scene, write_cdnet
     >>> folder = write_cdnet(make_scene(height=32, width=48, n_frames=40), tempfile.mkdtemp())
-    >>> r = evaluate_method_on_sequence("bgmix", folder)
+    >>> r = evaluate_method_on_sequence("bgmix:mog2", folder)
     >>> r.method, r.n_frames, r.scores.temporal_roi, r.f_measure > 0.5
-    ('bgmix', 40, (31, 40), True)
+    ('bgmix:mog2', 40, (31, 40), True)
     """
     return evaluate_methods_on_sequence([method], sequence_dir, n_threads=n_threads,
                                         keep_frames=keep_frames, progress=progress)[0]

@@ -821,7 +821,7 @@ class BackgroundMixture:
         >>> rng = np.random.default_rng(0)
         >>> frames = rng.normal(100, 2, (40, 24, 32, 3)).astype(np.float32)
         >>> frames[::2, :, :16] += 60  # the left half flickers between two colours
-        >>> model = BackgroundMixture(n_components=3).fit(
+        >>> model = BackgroundMixture.from_preset("mog2", n_components=3).fit(
         ...     frames, n_components="bic", random_state=0)
         >>> int(model.n_components_[0, 0]), int(model.n_components_[0, 31])
         (2, 1)
@@ -874,7 +874,7 @@ class BackgroundMixture:
         Examples
         --------
         >>> import math
-        >>> model = BackgroundMixture(var_init=4.0)
+        >>> model = BackgroundMixture.from_preset("mog2", var_init=4.0)
         >>> frame = np.full((2, 3), 100, np.uint8)
         >>> _ = model.apply(frame)
         >>> log_lik = model.score_samples(frame)  # one component, variance 4
