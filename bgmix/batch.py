@@ -128,7 +128,7 @@ def expand_inputs(paths_or_globs: Sequence[str]) -> list[BatchItem]:
 
 def _resolve_options(options: RunOptions, folder: Path) -> RunOptions:
     changes = {}
-    for name, value in options.outputs().items():
+    for name, value in {**options.outputs(), **options.activity_outputs()}.items():
         if Path(value).is_absolute() or ".." in Path(value).parts:
             raise ValueError(f"--{name} {value}: in a batch, outputs are names inside each "
                              "video's folder (no absolute path, no '..')")
@@ -191,6 +191,8 @@ def batch_job(source: str, folder: str, options: RunOptions) -> dict[str, Any]:
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / DONE_RECORD).unlink(missing_ok=True)
+        for stale in out.glob(".*.part*"):  # a killed attempt's temporary files
+            stale.unlink(missing_ok=True)
         resolved = _resolve_options(options, out)
         report = run_video(source, resolved, should_stop=worker_should_stop)
     except Exception as exc:  # a bug or an unexpected error: this video fails, the batch goes on
@@ -205,6 +207,7 @@ def batch_job(source: str, folder: str, options: RunOptions) -> dict[str, Any]:
                   "elapsed_s": round(report.elapsed_s, 3), "outputs": {
                       k: os.path.relpath(v, out) for k, v in report.outputs.items()},
                   "foreground": report.foreground, "warnings": report.warnings,
+                  "events": report.events,
                   "model_params": dict(resolved.model_params),
                   "bgmix_version": bgmix.__version__,
                   "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat()}

@@ -151,10 +151,12 @@ class Processing(Iterator[FrameResult]):
                  log_likelihood: bool = False,
                  min_area: int, learning_rate: float | None, max_frames: int | None,
                  bootstrap: int | None = None, bootstrap_source: FrameSource | None = None,
-                 bootstrap_options: dict[str, Any] | None = None) -> None:
+                 bootstrap_options: dict[str, Any] | None = None,
+                 roi: np.ndarray | None = None) -> None:
         self.source = source
         self.model = model
         self._postprocess = postprocess
+        self._roi = None if roi is None else np.asarray(roi, dtype=bool)
         # OpenCV (connected components, morphology) is loaded only when asked for.
         if postprocess is not None:
             from bgmix.postprocess import clean_mask
@@ -315,6 +317,14 @@ class Processing(Iterator[FrameResult]):
             mask = self._clean_mask(raw_mask, self._postprocess)
         else:
             mask = raw_mask
+        if self._roi is not None:
+            if self._roi.shape != mask.shape:
+                raise ValueError(f"{self._where(index)}: the region of interest is "
+                                 f"{self._roi.shape[1]}x{self._roi.shape[0]} but the frames are "
+                                 f"{mask.shape[1]}x{mask.shape[0]}")
+            mask[~self._roi] = 0  # outside the watched region: background everywhere downstream
+            if probability is not None:  # and the probability agrees with the mask
+                np.minimum(probability, np.float32(0.49999997), out=probability, where=~self._roi)
         found = (self._find_blobs(mask, probability, min_area=self._min_area) if self._want_blobs
                  else None)
         done = time.monotonic()
@@ -379,7 +389,8 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
             blobs: bool = True, min_area: int = 0, learning_rate: float | None = None,
             max_frames: int | None = None, bootstrap: int | None = None,
             bootstrap_source: Any = None,
-            bootstrap_options: dict[str, Any] | None = None) -> Processing:
+            bootstrap_options: dict[str, Any] | None = None,
+            roi: np.ndarray | None = None) -> Processing:
     """Run background subtraction over a source, one :class:`FrameResult` per frame.
 
     Parameters
@@ -425,6 +436,9 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
     bootstrap_options : dict, optional
         Keywords for :meth:`BackgroundMixture.fit` (``n_components="bic"``,
         ``n_init``, ``max_iter``, ``tol``, ``init``, ``random_state``).
+    roi : bool ndarray (H, W), optional
+        The watched region (:func:`bgmix.zones.load_roi`): every mask is 0
+        outside it, before blobs are found.
 
     Returns
     -------
@@ -497,4 +511,4 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
                       log_likelihood=bool(log_likelihood),
                       blobs=bool(blobs), min_area=int(min_area), learning_rate=learning_rate,
                       max_frames=max_frames, bootstrap=bootstrap, bootstrap_source=clip,
-                      bootstrap_options=bootstrap_options)
+                      bootstrap_options=bootstrap_options, roi=roi)

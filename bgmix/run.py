@@ -75,6 +75,24 @@ class RunOptions:
         the start of the video.
     bootstrap_options : mapping
         Keywords for :meth:`BackgroundMixture.fit` (``n_components="bic"``, ...).
+    events : str or None
+        The motion events as CSV (:mod:`bgmix.events`; one more file per zone,
+        ``events-NAME.csv``).
+    report : str or None
+        A self-contained ``report.html``: the activity timeline with the
+        events, a thumbnail and a table row per event (:mod:`bgmix.report`).
+    clips : str or None
+        A folder with each event as its own video (file sources; :mod:`bgmix.clips`).
+    clips_overlay : bool
+        Clips show the mask and boxes over the frames.
+    roi : str or None
+        A mask image; pixels where it is 0 are not watched: they are 0 in
+        every mask, blob and export (:func:`bgmix.zones.load_roi`).
+    zones : tuple of str
+        Named polygons ``name=x1,y1,x2,y2,...``: each event says which it
+        touched, and each zone gets its own event list.
+    event_params : mapping
+        :class:`bgmix.events.EventParams` fields (``min_area``, ``min_duration``, ...).
 
     Examples
     --------
@@ -98,8 +116,21 @@ class RunOptions:
     bootstrap: int | None = None
     bootstrap_from: str | None = None
     bootstrap_options: Mapping[str, Any] = field(default_factory=dict)
+    events: str | None = None
+    report: str | None = None
+    clips: str | None = None
+    clips_overlay: bool = False
+    roi: str | None = None
+    zones: tuple[str, ...] = ()
+    event_params: Mapping[str, Any] = field(default_factory=dict)
 
     OUTPUT_NAMES = OUTPUT_NAMES
+    ACTIVITY_NAMES = ("events", "report", "clips")
+
+    def activity_outputs(self) -> dict[str, str]:
+        """The event outputs asked for (events CSV, report, clips folder), by name."""
+        return {name: getattr(self, name) for name in self.ACTIVITY_NAMES
+                if getattr(self, name) is not None}
 
     def outputs(self) -> dict[str, str]:
         """The outputs asked for, by name, in a fixed order."""
@@ -139,6 +170,8 @@ class VideoReport:
         Warnings raised while running (e.g. a video whose decoding stopped early).
     stats : dict
         The pipeline's last statistics (:class:`bgmix.pipeline.ProcessStats` as a dict).
+    events : int or None
+        Motion events found, when events, a report or clips were asked for.
     """
 
     source: str
@@ -154,10 +187,21 @@ class VideoReport:
     exit_code: int = EXIT_FAILURE
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    events: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return dataclasses.asdict(self)
+
+
+@dataclass
+class _ActivityOutput:
+    """Names the event outputs in an error (as a frame output would be named)."""
+
+    name: str
+    path: str
+    failed: bool = True
+    frames_written: int = 0
 
 
 def _stats_dict(stats: Any) -> dict[str, Any]:
@@ -213,6 +257,8 @@ def run_video(source: Any, options: RunOptions, *,
     from bgmix.pipeline import process
 
     report = VideoReport(source=str(source))
+    activity: Any = None
+    activity_written: dict[str, str] = {}
     outputs: list[SinkOutput] = []
     processing = None
     keep = True
@@ -236,8 +282,31 @@ def run_video(source: Any, options: RunOptions, *,
                 kwargs["bootstrap"] = options.bootstrap
                 kwargs["bootstrap_source"] = options.bootstrap_from
                 kwargs["bootstrap_options"] = dict(options.bootstrap_options)
+            if options.clips_overlay and not str(options.masks or "").endswith(".mkv"):
+                raise ValueError("--clips-overlay draws the run's masks: it needs them as a "
+                                 "video (--masks NAME.mkv, the default)")
+            roi = None
+            if options.roi is not None:
+                from bgmix.zones import load_roi
+
+                roi = load_roi(options.roi)
+                kwargs["roi"] = roi
             processing = process(source, model, **kwargs)
             report.name = str(getattr(processing.source, "name", "") or source)
+            if options.activity_outputs() or options.zones:
+                from bgmix.activity import Activity
+
+                from bgmix.sources import VideoFileSource
+
+                video = (processing.source.path if isinstance(processing.source, VideoFileSource)
+                         else None)
+                activity = Activity(video,
+                                    processing.source.fps or DEFAULT_FPS,
+                                    events=options.events, report=options.report,
+                                    clips=options.clips, clips_overlay=options.clips_overlay,
+                                    masks=options.masks if options.clips_overlay else None,
+                                    roi=roi, zones=options.zones,
+                                    event_params=options.event_params, name=report.name)
             if on_start is not None:
                 on_start(processing)
             outputs = open_outputs(options.outputs(), fps=processing.source.fps or DEFAULT_FPS,
@@ -257,6 +326,8 @@ def run_video(source: Any, options: RunOptions, *,
                 if report.frames == 1:
                     report.first_frame_s = time.perf_counter() - start
                 foreground += np.count_nonzero(result.mask == 255) / result.mask.size
+                if activity is not None:
+                    activity.update(result.index, result.mask)
                 if on_frame is not None and on_frame(result, processing):
                     break
                 if should_stop is not None and should_stop():
@@ -282,6 +353,14 @@ def run_video(source: Any, options: RunOptions, *,
                     with contextlib.suppress(Exception):
                         processing.close()
                 problems = finish_outputs(outputs, keep=keep)
+                if activity is not None and keep and report.frames:
+                    try:  # what the frames so far showed, also for an interrupted run
+                        written = activity.write()
+                        report.events = activity.n_events
+                    except (OSError, ValueError, RuntimeError) as exc:
+                        written = {}
+                        problems.append((_ActivityOutput("events", options.events or ""), exc))
+                    activity_written.update(written)
             report.elapsed_s = time.perf_counter() - start
             if processing is not None:
                 report.stats = _stats_dict(getattr(processing, "stats", None))
@@ -302,6 +381,7 @@ def run_video(source: Any, options: RunOptions, *,
                 report.error += f" (outputs keep the first {report.frames} frames)"
     report.outputs = {o.name: o.path for o in outputs if not o.failed and o.frames_written
                       and os.path.exists(o.path)}
+    report.outputs.update(activity_written)
     report.foreground = foreground / report.frames if report.frames else 0.0
     report.fps = report.frames / report.elapsed_s if report.elapsed_s > 0 else 0.0
     return report

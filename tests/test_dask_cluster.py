@@ -248,11 +248,6 @@ def test_killed_worker_loses_nothing(cluster: Cluster, clips, reference, tmp_pat
     assert set(cluster.workers()) == {"w2"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "batch_job does not clear the killed attempt's hidden temporary outputs "
-    "(.NAME.*.part.SUFFIX, left by the SIGKILLed worker) when the video is retried: "
-    "they stay in a folder marked done. See the report: batch.py batch_job should "
-    "remove hidden .*.part* files of the folder before run_video."))
 def test_killed_worker_leaves_no_partial_files(cluster: Cluster, clips, tmp_path) -> None:
     out, process, _ = _kill_mid_batch(cluster, clips, tmp_path)
     assert process.returncode == 0

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bgmix.cli.options import add_common_options, add_output_options, positive_int
-from bgmix.cli.settings import output_paths, run_options
+from bgmix.cli.options import add_common_options, add_event_options, add_output_options, \
+    positive_int
+from bgmix.cli.settings import event_settings, output_paths, run_options
 from bgmix.errors import EXIT_FAILURE, EXIT_OK
 
 
@@ -51,7 +52,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     if args.out is None:
         raise ValueError("bgmix batch needs --out DIR (the folder for the results)")
     outputs = output_paths(args, None, batch=True)
-    options = run_options(args, outputs)
+    options = run_options(args, outputs).replace(**event_settings(args, None, batch=True))
     items = expand_inputs(args.inputs)
     if all(item.error is not None for item in items):
         raise FileNotFoundError("; ".join(item.error for item in items if item.error))
@@ -84,9 +85,15 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if options.report is not None:
+        from bgmix.activity import write_batch_index
+
+        index = write_batch_index(args.out, rows)
     if not quiet:
         print(_batch_table(rows))
         print(f"summary     {Path(args.out) / 'summary.json'}")
+        if options.report is not None:
+            print(f"index       {index}")
     if signum is not None:
         done = sum(row["status"] in ("done", "skipped") for row in rows)
         print(f"bgmix: batch interrupted by {signal.Signals(signum).name}; {done} of {len(rows)} "
@@ -124,6 +131,7 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> argpar
     batch.add_argument("--format", choices=("mkv", "png"),
                        help="the default masks: masks.mkv or masks/bin%%06d.png (default: mkv)")
     add_output_options(batch, batch=True)
+    add_event_options(batch, batch=True)
     batch.add_argument("--max-frames", type=positive_int, metavar="N",
                        help="stop each video after N frames")
     batch.add_argument("-q", "--quiet", action="store_true", default=None,

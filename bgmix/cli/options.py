@@ -190,6 +190,65 @@ def add_output_options(parser: argparse.ArgumentParser, *, batch: bool) -> None:
                             "e.g. -20; see BackgroundMixture.score_samples)")
 
 
+EVENT_OUTPUT_NAMES = {"events": "events.csv", "report": "report.html", "clips": "clips"}
+"""The event outputs and their default names (in OUTDIR, or in each video's folder)."""
+
+
+def padding(text: str) -> tuple[float, float]:
+    """``PRE`` or ``PRE,POST`` seconds of padding around an event."""
+    parts = text.split(",")
+    if len(parts) not in (1, 2):
+        raise argparse.ArgumentTypeError(f"expected PRE or PRE,POST seconds, got {text!r}")
+    values = [positive_or_zero_float(part) for part in parts]
+    return (values[0], values[-1])
+
+
+def positive_or_zero_float(text: str) -> float:
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def add_event_options(parser: argparse.ArgumentParser, *, batch: bool) -> None:
+    """Motion events, clips, the report, the watched region and zones (bgmix.events)."""
+    where = "in each video's folder" if batch else "in OUTDIR"
+    metavar = "NAME" if batch else "PATH"
+    group = parser.add_argument_group(
+        "motion events", "when something happened; without a value, an output gets its "
+        "default name " + where)
+    group.add_argument("--events", nargs="?", const=True, default=None, metavar=metavar,
+                       help="the motion events as CSV: start and end (frame, seconds), "
+                            "duration, peak area, blobs, zones; one more file per zone "
+                            "(default name: events.csv)")
+    group.add_argument("--report", nargs="?", const=True, default=None, metavar=metavar,
+                       help="a self-contained report.html: activity timeline with the "
+                            "events, a thumbnail per event, a table (default name: report.html)")
+    group.add_argument("--clips", nargs="?", const=True, default=None, metavar=metavar,
+                       help="a folder with each event as its own video, padding included "
+                            "(video files only; default name: clips)")
+    group.add_argument("--clips-overlay", action="store_true", default=None,
+                       help="clips show the mask and boxes over the frames")
+    group.add_argument("--roi", metavar="MASK.png",
+                       help="watch only the pixels where this image is not 0 (masks, blobs, "
+                            "exports and events ignore the rest)")
+    group.add_argument("--zone", action="append", metavar="NAME=X1,Y1,X2,Y2,...",
+                       help="a named polygon (repeatable): events and their CSV say which "
+                            "zones they touched, and each zone gets its own event list")
+    group.add_argument("--event-min-area", type=positive_or_zero_float, metavar="FRACTION",
+                       help="foreground share of the frame that counts as motion "
+                            "(default: 0.002)")
+    group.add_argument("--event-min-duration", type=positive_or_zero_float, metavar="SECONDS",
+                       help="shorter motion is not an event (default: 0.5)")
+    group.add_argument("--event-merge-gap", type=positive_or_zero_float, metavar="SECONDS",
+                       help="events closer than this are one (default: 2)")
+    group.add_argument("--event-padding", type=padding, metavar="PRE[,POST]",
+                       help="seconds kept before and after an event in its clip "
+                            "(default: 1.5,2)")
+    group.add_argument("--event-warmup", type=count, metavar="FRAMES",
+                       help="no event during the model's first frames (default: 30)")
+
+
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", metavar="NAME",
                         help="start from a named parameter set (bgmix.presets; model options "

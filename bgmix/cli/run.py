@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import bgmix
-from bgmix.cli.options import add_common_options, add_output_options, count, positive_float, \
-    positive_int
-from bgmix.cli.settings import check_not_source, live_options, output_paths, run_options
+from bgmix.cli.options import add_common_options, add_event_options, add_output_options, count, \
+    positive_float, positive_int
+from bgmix.cli.settings import check_not_source, event_settings, live_options, output_paths, \
+    run_options
 
 
 _RUN_EXAMPLES = """\
@@ -189,9 +190,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     source_arg: Any = args.source if args.source is not None else default_source()
     if args.output is not None:
         outputs = output_paths(args, args.output, batch=False)
+        events = event_settings(args, args.output, batch=False)
     else:
         outputs = None  # the default folder is named after the source: known once it is open
         output_paths(args, Path("."), batch=False)  # check the flags before opening anything
+        event_settings(args, Path("."), batch=False)
     options = run_options(args, {})
     preview = None
     if args.preview:
@@ -203,9 +206,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     source = open_source(source_arg, **live_options(args))
     if outputs is None:
-        outputs = output_paths(args, Path("bgmix-out") / _safe_name(source.name), batch=False)
+        folder = Path("bgmix-out") / _safe_name(source.name)
+        outputs = output_paths(args, folder, batch=False)
+        events = event_settings(args, folder, batch=False)
     check_not_source(outputs, source_arg)
-    options = options.replace(**outputs)
+    check_not_source({k: v for k, v in events.items() if k in ("events", "report")}, source_arg)
+    options = options.replace(**outputs, **events)
     progress = _Progress(not quiet and sys.stderr.isatty(), args.max_frames, notices=not quiet)
 
     def on_frame(result: Any, processing: Any) -> bool:
@@ -244,6 +250,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if dropped:
             print(f"dropped     {dropped} (the model was slower than the stream)")
         print(f"foreground  {report.foreground:.4f} (mean fraction of pixels = 255)")
+        if report.events is not None:
+            print(f"events      {report.events}")
         for name, path in report.outputs.items():
             print(f"{'output' if name == 'masks' else name:<11} {path}")
     return report.exit_code
@@ -272,6 +280,7 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> argpar
                      help="the default masks: OUTDIR/masks.mkv (FFV1, lossless) or "
                           "OUTDIR/masks/bin%%06d.png (default: mkv)")
     add_output_options(run, batch=False)
+    add_event_options(run, batch=False)
     run.add_argument("--max-frames", type=positive_int, metavar="N",
                      help="stop after N frames")
     run.add_argument("--preview", action="store_true", default=None,

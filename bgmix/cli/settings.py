@@ -118,3 +118,55 @@ def run_options(args: argparse.Namespace, outputs: dict[str, str]) -> Any:
                       bootstrap_options=({} if args.bootstrap_components is None
                                          else {"n_components": args.bootstrap_components}),
                       **outputs)
+
+
+def event_settings(args: argparse.Namespace, folder: Path | None, *,
+                   batch: bool) -> dict[str, Any]:
+    """The :class:`~bgmix.run.RunOptions` fields of the motion-event flags."""
+    from bgmix.cli.options import EVENT_OUTPUT_NAMES
+    from bgmix.zones import parse_zones
+
+    settings: dict[str, Any] = {}
+    for name, default in EVENT_OUTPUT_NAMES.items():
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if value is True:
+            value = default if batch or folder is None else str(folder / default)
+        elif batch and (Path(value).is_absolute() or ".." in Path(value).parts):
+            raise ValueError(f"--{name} {value}: in a batch, outputs are names inside each "
+                             "video's folder (no absolute path, no '..')")
+        settings[name] = value
+    if "events" in settings and Path(settings["events"]).suffix.lower() != ".csv":
+        raise ValueError(f"--events {settings['events']}: the name must end in .csv")
+    if "report" in settings and Path(settings["report"]).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"--report {settings['report']}: the name must end in .html")
+    if getattr(args, "clips_overlay", None) and "clips" not in settings:
+        raise ValueError("--clips-overlay needs --clips")
+    if getattr(args, "clips_overlay", None):
+        settings["clips_overlay"] = True
+    if getattr(args, "roi", None) is not None:
+        roi = Path(args.roi)
+        if not roi.is_file():
+            raise ValueError(f"--roi {args.roi}: no such file")
+        settings["roi"] = str(roi.resolve())
+    zones = getattr(args, "zone", None) or []
+    if isinstance(zones, str):
+        zones = [zones]
+    if zones:
+        parse_zones(list(zones))  # a bad zone fails before anything is opened
+        settings["zones"] = tuple(zones)
+    params: dict[str, Any] = {}
+    for flag, field_name in (("event_min_area", "min_area"),
+                             ("event_min_duration", "min_duration"),
+                             ("event_merge_gap", "merge_gap"), ("event_warmup", "warmup")):
+        if getattr(args, flag, None) is not None:
+            params[field_name] = getattr(args, flag)
+    if getattr(args, "event_padding", None) is not None:
+        params["pre_padding"], params["post_padding"] = args.event_padding
+    if params:
+        from bgmix.events import EventParams
+
+        EventParams(**params)  # out-of-range values fail before anything is opened
+        settings["event_params"] = params
+    return settings
