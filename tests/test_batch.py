@@ -17,6 +17,7 @@ from bgmix.cli import main
 from bgmix.outputs.tables import read_jsonl, read_mot
 from bgmix.run import RunOptions, run_video
 from tests.media import read_grey, write_video
+from tests.mixtures import PLAIN
 
 pytestmark = pytest.mark.slow  # batches run in spawned worker processes
 
@@ -183,7 +184,9 @@ def test_run_video_reports_without_raising(tmp_path: Path):
     assert report.status == "failed" and report.exit_code == 2
     assert report.error == f"no such file or folder: {tmp_path / 'missing.mkv'}"
     frames = np.zeros((6, 24, 32, 3), np.uint8)
-    report = run_video(frames, RunOptions(mot=str(tmp_path / "det.txt")))
+    # The plain mixture: MOG2's first frame is all foreground (the robust default
+    # takes a frame that turns foreground at once for a light change).
+    report = run_video(frames, RunOptions(mot=str(tmp_path / "det.txt"), model_params=PLAIN))
     assert (report.status, report.frames, report.exit_code) == ("done", 6, 0)
     assert report.outputs == {"mot": str(tmp_path / "det.txt")}
     # the first frame is all foreground (as in OpenCV); nothing moves after it

@@ -62,7 +62,7 @@ def test_masks_are_new_arrays_each_frame(scene) -> None:
 def test_learning_rate_is_passed_to_the_model(scene) -> None:
     direct = plain_mixture()
     expected = [direct.apply(frame, 0.05).copy() for frame in scene.frames[:20]]
-    results = list(process(scene.frames[:20], learning_rate=0.05, blobs=False))
+    results = list(process(scene.frames[:20], plain_mixture(), learning_rate=0.05, blobs=False))
     for r, mask in zip(results, expected):
         np.testing.assert_array_equal(r.raw_mask, mask)
         assert r.blobs is None
@@ -80,7 +80,7 @@ def test_postprocess_is_applied_to_the_raw_mask(scene) -> None:
 
 def test_blobs_found_where_ground_truth_has_objects(scene) -> None:
     checked = 0
-    for r, gt in zip(process(scene.frames), scene.ground_truth):
+    for r, gt in zip(process(scene.frames, plain_mixture()), scene.ground_truth):
         moving = gt == 255
         if r.index <= scene.warmup:
             continue
@@ -219,7 +219,7 @@ FIT = {"random_state": 0, "max_iter": 20}
 
 
 def test_bootstrap_from_the_first_frames_fits_then_classifies_every_frame(scene) -> None:
-    with process(ArraySource(scene.frames), bootstrap=10, bootstrap_options=FIT,
+    with process(ArraySource(scene.frames), plain_mixture(), bootstrap=10, bootstrap_options=FIT,
                  blobs=False) as results:
         out = list(results)
         model = results.model
@@ -280,7 +280,7 @@ def test_bootstrap_fit_error_names_the_bootstrap_clip(scene) -> None:
 
 def test_log_likelihood_equals_scoring_before_each_frame(scene) -> None:
     shadow = plain_mixture()
-    with process(ArraySource(scene.frames), log_likelihood=True, blobs=False) as results:
+    with process(ArraySource(scene.frames), plain_mixture(), log_likelihood=True, blobs=False) as results:
         for result in results:
             if result.index == 0:
                 assert result.log_likelihood is not None
@@ -289,5 +289,5 @@ def test_log_likelihood_equals_scoring_before_each_frame(scene) -> None:
             expected = shadow.score_samples(result.frame)  # the model before this frame
             np.testing.assert_allclose(result.log_likelihood, expected, rtol=1e-5, atol=1e-4)
             shadow.apply(result.frame)
-    plain = next(iter(process(ArraySource(scene.frames), blobs=False)))
+    plain = next(iter(process(ArraySource(scene.frames), plain_mixture(), blobs=False)))
     assert plain.log_likelihood is None

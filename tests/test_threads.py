@@ -170,7 +170,7 @@ _WORKQUEUE_SCRIPT = textwrap.dedent("""
     frames = [rng.integers(0, 256, (40, *shape), dtype=np.uint8) for shape in shapes]
 
     def run(i, barrier=None):
-        model = plain_mixture(covariance_type=types[i])
+        model = BackgroundMixture.from_preset("mog2", renormalize=True, covariance_type=types[i])
         masks = []
         for frame in frames[i]:
             if barrier is not None:

@@ -16,7 +16,7 @@ from bgmix.outputs.masks import MaskVideoWriter, PngMaskWriter
 from bgmix.outputs.threaded import ThreadedWriter
 from bgmix.outputs.videos import OverlayVideoWriter
 from tests.media import read_grey
-from tests.mixtures import plain_mixture
+from tests.mixtures import PLAIN, plain_mixture
 
 H, W = 36, 52
 
@@ -172,14 +172,14 @@ def test_run_stopped_midway_keeps_every_frame_handed_to_the_writer(tmp_path: Pat
     model = plain_mixture()
     expected = [model.apply(frame) for frame in frames]
     out = tmp_path / "masks.mkv"
-    report = run_video(frames, RunOptions(masks=str(out)))
+    report = run_video(frames, RunOptions(masks=str(out), model_params=PLAIN))
     assert report.status == "done" and report.frames == 30
     back = read_grey(out)
     assert len(back) == 30
     assert all(np.array_equal(g, e) for g, e in zip(back, expected))
 
     calls = iter(range(1000))
-    stopped = run_video(frames, RunOptions(masks=str(tmp_path / "stopped.mkv")),
+    stopped = run_video(frames, RunOptions(masks=str(tmp_path / "stopped.mkv"), model_params=PLAIN),
                         should_stop=lambda: next(calls) >= 16)
     assert stopped.status == "interrupted" and stopped.frames == 17
     back = read_grey(tmp_path / "stopped.mkv")
