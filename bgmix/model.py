@@ -1,4 +1,13 @@
-"""``BackgroundMixture``: the per-pixel online Gaussian mixture estimator."""
+"""``BackgroundMixture``: the per-pixel online Gaussian mixture estimator.
+
+One class, and so one module over 600 lines: its parameters (each documented
+where users read them, the class docstring), their validation in kernel form,
+the state and its planar views, ``apply``, ``fit``, the scores and the file
+format belong to the estimator's contract. What is not the contract lives
+elsewhere: the checks in :mod:`bgmix._validation`, the fit in
+:mod:`bgmix.fitting`, the robust frame loop in :mod:`bgmix._feedback`, the
+kernels in :mod:`bgmix.kernels`.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ import numpy as np
 from bgmix import _validation as check
 from bgmix._bands import resolve_threads, run_bands
 from bgmix._feedback import WARMUP_SHARE, FeedbackState
+from bgmix.presets import DEFAULTS
 from bgmix.fitting import fit_state
 from bgmix.kernels import MAX_CORRELATION, background_image, score_frame
 from bgmix.kernels.covariance import COVARIANCE_TYPES as _REGISTRY
@@ -31,6 +41,8 @@ from bgmix.kernels.update import (
     state_planes,
     update_kernel,
 )
+
+_D = DEFAULTS  # the defaults are written once, in bgmix.presets ("robust")
 
 FORMAT_VERSION = 2
 """Version of the ``.npz`` layout written by :meth:`BackgroundMixture.save`.
@@ -290,28 +302,28 @@ class BackgroundMixture:
     def __init__(
         self,
         *,
-        n_components: int = 3,
-        covariance_type: Literal["spherical", "diag", "full", "tied"] = "spherical",
-        history: int = 500,
-        var_threshold: float = 12.0,
-        var_threshold_gen: float = 9.0,
-        background_ratio: float = 0.9,
-        var_init: float = 15.0,
-        var_min: float = 6.0,
-        var_max: float = 75.0,
-        complexity_reduction: float = 0.05,
-        detect_shadows: bool = True,
-        shadow_value: int = 127,
-        shadow_threshold: float = 0.5,
+        n_components: int = _D["n_components"],
+        covariance_type: Literal["spherical", "diag", "full", "tied"] = _D["covariance_type"],
+        history: int = _D["history"],
+        var_threshold: float = _D["var_threshold"],
+        var_threshold_gen: float = _D["var_threshold_gen"],
+        background_ratio: float = _D["background_ratio"],
+        var_init: float = _D["var_init"],
+        var_min: float = _D["var_min"],
+        var_max: float = _D["var_max"],
+        complexity_reduction: float = _D["complexity_reduction"],
+        detect_shadows: bool = _D["detect_shadows"],
+        shadow_value: int = _D["shadow_value"],
+        shadow_threshold: float = _D["shadow_threshold"],
         intensity_scale: float = 1.0,
-        renormalize: bool = True,
-        neighbourhood_radius: int = 1,
-        hold_frames: int = 1500,
-        feedback: float = 1.0,
-        compensate_gain: bool = True,
-        light_change: float = 0.2,
-        median_size: int = 5,
-        fill_blob_holes: bool = False,
+        renormalize: bool = _D["renormalize"],
+        neighbourhood_radius: int = _D["neighbourhood_radius"],
+        hold_frames: int = _D["hold_frames"],
+        feedback: float = _D["feedback"],
+        compensate_gain: bool = _D["compensate_gain"],
+        light_change: float = _D["light_change"],
+        median_size: int = _D["median_size"],
+        fill_blob_holes: bool = _D["fill_blob_holes"],
         n_threads: int | None = None,
     ) -> None:
         self.n_components = n_components

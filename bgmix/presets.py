@@ -44,17 +44,25 @@ from types import MappingProxyType
 from typing import Any
 
 MOG2: dict[str, Any] = {
+    # Zivkovic (2004, 2006) and OpenCV's names: K, the most components per pixel
     "n_components": 5,
+    # T, the history behind the learning rate alpha = 1 / min(2 n, T)
     "history": 500,
+    # Tb: squared distance under which a background component explains a sample
     "var_threshold": 16.0,
+    # Tg: squared distance under which a sample updates a component (else a new one)
     "var_threshold_gen": 9.0,
+    # TB = 1 - cf: cumulative weight of the heaviest components that are background
     "background_ratio": 0.9,
+    # sigma_0^2, and the bounds of every variance
     "var_init": 15.0,
     "var_min": 4.0,
     "var_max": 75.0,
+    # c_T: the Dirichlet prior's constant in w <- (1 - alpha) w - alpha c_T
     "complexity_reduction": 0.05,
     "detect_shadows": True,
     "shadow_value": 127,
+    # tau: the darkest brightness ratio still called a shadow (Prati et al. 2003)
     "shadow_threshold": 0.5,
     "covariance_type": "spherical",
     "renormalize": False,
@@ -97,7 +105,13 @@ PRESETS: MappingProxyType[str, MappingProxyType[str, Any]] = MappingProxyType({
     "full": MappingProxyType(FULL),
     "robust": MappingProxyType(ROBUST),
 })
-"""Preset name -> constructor parameters (read-only)."""
+"""Preset name -> constructor parameters (read-only).
+
+``"robust"`` is also :class:`bgmix.BackgroundMixture`'s defaults: its
+constructor reads them from :data:`DEFAULTS`, the one place they are written."""
+
+DEFAULTS: MappingProxyType[str, Any] = PRESETS["robust"]
+"""The constructor's defaults (the ``"robust"`` preset)."""
 
 
 def preset_params(name: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from bgmix.kernels import MAX_CORRELATION
 from tests.reference import MAX_CORRELATION as REFERENCE_MAX_CORRELATION
 from tests.reference import Params, ReferenceCovMixture
 from tests.test_reference import convert, random_frames, structured_frames
+from tests.invariants import check_invariants as check_shared_invariants
 from tests.mixtures import plain_mixture
 
 TYPES = ("diag", "full", "tied")
@@ -196,27 +197,19 @@ def covariance_matrices(model):
 
 
 def check_invariants(model, mask):
-    live = np.arange(model.n_components)[:, None, None] < model.n_components_[None]
-    weights = np.where(live, model.weights_, 0.0)
-    assert (weights >= 0).all()
-    np.testing.assert_allclose(weights.sum(axis=0), 1.0, atol=1e-4)
-    assert model.n_components_.min() >= 1 and model.n_components_.max() <= model.n_components
-    for array in state_arrays(model)[:3]:
-        assert np.isfinite(array).all()
+    """The shared checker, and the correlation bound that keeps every 3x3 covariance
+    well away from singular (stricter than positive definite)."""
+    check_shared_invariants(model, mask)
     matrices = covariance_matrices(model)
     diagonal = np.diagonal(matrices, axis1=1, axis2=2)
-    assert (diagonal >= np.float32(model.var_min)).all()
-    assert (diagonal <= np.float32(model.var_max)).all()
     if matrices.shape[1] == 3:
         scale = np.sqrt(diagonal)
         correlation = matrices / scale[:, :, None] / scale[:, None, :]
         off = correlation[:, np.triu_indices(3, 1)[0], np.triu_indices(3, 1)[1]]
         assert (np.abs(off) <= float(MAX_CORRELATION) + 1e-5).all()
-        # positive definite, with room: det R >= (1 - rho^2)^3 for the bound rho
-        assert (np.linalg.eigvalsh(matrices)[:, 0] > 0).all()
+        # det R >= (1 - rho^2)^3 for the bound rho
         det_r = np.linalg.det(correlation)
         assert det_r.min() >= (1 - float(MAX_CORRELATION) ** 2) ** 3 * 0.99
-    assert set(np.unique(mask)) <= {0, model.shadow_value, 255}
 
 
 @pytest.mark.parametrize("covariance_type", TYPES)

@@ -11,6 +11,7 @@ import pytest
 from bgmix import BackgroundMixture
 from bgmix.model import FORMAT_VERSION
 from bgmix.synth import make_scene
+from tests.invariants import check_invariants
 from tests.mixtures import plain_mixture
 
 
@@ -112,22 +113,6 @@ def test_bad_side_arrays():
         model.apply(frame, out=np.zeros((4, 4), np.uint8))
 
 
-def check_invariants(model, detect_shadows, mask):
-    live = model.n_components_
-    k = np.arange(model.n_components)[:, None, None]
-    is_live = k < live[None]
-    weights = np.where(is_live, model.weights_, 0.0)
-    assert (weights >= 0).all()
-    np.testing.assert_allclose(weights.sum(axis=0), 1.0, atol=1e-4)
-    assert live.min() >= 1 and live.max() <= model.n_components
-    variances = model.variances_[is_live]
-    assert (variances >= np.float32(model.var_min)).all() and (variances <= np.float32(model.var_max)).all()
-    for array in (model.weights_, model.variances_, model.means_):
-        assert np.isfinite(array).all()
-    allowed = {0, model.shadow_value, 255} if detect_shadows else {0, 255}
-    assert set(np.unique(mask)) <= allowed
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_invariants_hold_under_random_frames_and_parameters(seed):
     rng = np.random.default_rng(seed)
@@ -157,7 +142,7 @@ def test_invariants_hold_under_random_frames_and_parameters(seed):
         frame = np.clip(frame, 0, 255).astype(np.uint8)
         rate = [None, None, 0.0, 0.3, -1.0][int(rng.integers(0, 5))]
         mask = model.apply(frame, learning_rate=rate)
-        check_invariants(model, params["detect_shadows"], mask)
+        check_invariants(model, mask, detect_shadows=params["detect_shadows"])
 
 
 def test_thread_counts_give_identical_results(scene):

@@ -187,3 +187,12 @@ def test_the_defaults_on_the_shared_cdnet_sequences(name, at_least):
              for path in sorted((folder / "input").glob("in*.jpg")))
     result = evaluate_sequence(masks, folder, keep_frames=False)
     assert result.f_measure >= at_least
+
+
+def test_the_defaults_are_the_robust_preset_written_once():
+    from bgmix.presets import DEFAULTS, preset_params
+
+    params = BackgroundMixture().get_params()
+    assert {k: v for k, v in params.items() if k not in ("intensity_scale", "n_threads")} \
+        == {k: v for k, v in preset_params("robust").items() if k != "n_threads"}
+    assert DEFAULTS["var_threshold"] == params["var_threshold"] == 12.0

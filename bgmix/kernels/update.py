@@ -70,6 +70,10 @@ the same reason.
 
 All float32 operations are OpenCV's (spherical) or the reference's, in the
 same order: masks agree bit for bit.
+
+The module is over 600 lines because the template is one factory: the passes
+are closures over the compile-time spec, inlined into one row function (see
+above for why), so they cannot live in other modules.
 """
 
 from __future__ import annotations
