@@ -84,3 +84,48 @@ def run_bands(kernel: Callable[..., Any], args: tuple, n_threads: int) -> None:
             error = exc
     if error is not None:
         raise error
+
+
+class numba_threads:
+    """Run a parallel kernel with ``n`` Numba threads, restoring the caller's count.
+
+    Every call of a ``parallel=True`` kernel goes through this context manager.
+    Numba's thread count is per calling thread (``set_num_threads`` in one
+    thread leaves the others' counts alone), so several threads may each drive
+    their own model. Whether their kernels may also *run* at the same time
+    depends on Numba's threading layer, which Numba picks on the first
+    parallel call in the priority order ``tbb``, ``omp``, ``workqueue``
+    (``NUMBA_THREADING_LAYER`` overrides it): ``tbb`` and ``omp`` (GNU
+    OpenMP, from the system's ``libgomp``) accept concurrent launches from
+    several threads; ``workqueue``, the fallback where neither loads (e.g. a
+    slim container without ``libgomp1``), aborts the whole process when two
+    threads launch at once. Under ``workqueue`` the kernels are therefore
+    serialised by one process-wide lock: threads take turns, each kernel
+    still using all its threads. bgmix does not force a layer: requiring
+    ``tbb``/``omp`` would make it fail where they are missing.
+    """
+
+    # Re-entrant, so code that nests numba_threads blocks on one thread cannot deadlock.
+    _workqueue_lock = threading.RLock()
+
+    def __init__(self, n: int | None) -> None:
+        self.n = n
+        self.previous = 0
+        self.locked = False
+
+    def __enter__(self) -> None:
+        # get_num_threads() also starts Numba's threading layer, so the layer
+        # is known from here on.
+        self.previous = numba.get_num_threads()
+        if numba.threading_layer() == "workqueue":
+            self._workqueue_lock.acquire()
+            self.locked = True
+        if self.n is not None and self.previous != self.n:
+            numba.set_num_threads(self.n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.n is not None and self.previous != self.n:
+            numba.set_num_threads(self.previous)
+        if self.locked:
+            self.locked = False
+            self._workqueue_lock.release()

@@ -1,7 +1,7 @@
 """EM bootstrap of a :class:`~bgmix.BackgroundMixture` from a batch of frames.
 
 :meth:`BackgroundMixture.fit <bgmix.BackgroundMixture.fit>` calls
-:func:`fit_state`: it checks and stacks the frames (in their own dtype, no
+:func:`fit_mixture`, a pure function that returns the state: it checks and stacks the frames (in their own dtype, no
 float64 copy of the stack), runs the per-pixel EM kernel
 (:func:`bgmix.kernels.em.fit_em`) and installs the result as the model's
 state, so that ``apply`` continues online from it as if the model had seen
@@ -11,7 +11,8 @@ those ``N`` frames.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
@@ -19,8 +20,6 @@ from bgmix import _validation as check
 from bgmix.kernels.covariance import COVARIANCE_TYPES
 from bgmix.kernels.em import fit_em
 
-if TYPE_CHECKING:
-    from bgmix.model import BackgroundMixture
 
 COVARIANCE_CODES = {name: entry.em_code for name, entry in COVARIANCE_TYPES.items()}
 """Integer code of each covariance type in :func:`bgmix.kernels.em.fit_em` (from the registry)."""
@@ -113,9 +112,30 @@ def _seed(random_state: object) -> np.uint64:
     return np.uint64(check.check_int("random_state", random_state, 0, (1 << 64) - 1))
 
 
-def fit_state(
-    model: BackgroundMixture,
+@dataclass(frozen=True)
+class FittedMixture:
+    """What :func:`fit_mixture` returns: a state for :class:`~bgmix.BackgroundMixture`."""
+
+    covariance_type: str
+    weights: np.ndarray
+    """(K, H, W) float32."""
+    covariances: np.ndarray
+    """The covariance type's state array (:mod:`bgmix.kernels.covariance`)."""
+    means: np.ndarray
+    """(K, C, H, W) float32."""
+    n_modes: np.ndarray
+    """(H, W) uint8, live components per pixel."""
+    n_frames: int
+    frame_shape: tuple[int, int, int]
+    frame_dtype: str
+    log_likelihood: np.ndarray
+    """(H, W) float32, the fit's mean log-likelihood per pixel."""
+
+
+def fit_mixture(
     frames: object,
+    params: Any,
+    n_slots: int,
     *,
     n_components: int | Literal["bic"] | None = None,
     n_init: int = 1,
@@ -124,11 +144,13 @@ def fit_state(
     init: Literal["k-means++", "quantile"] = "k-means++",
     random_state: int | None = None,
     weight_prior: float | None = None,
-) -> None:
-    """Fit ``model``'s per-pixel mixtures to ``frames`` by EM, in place.
+) -> FittedMixture:
+    """Fit per-pixel mixtures to ``frames`` by EM and return the state; a pure function.
 
     The work of :meth:`BackgroundMixture.fit <bgmix.BackgroundMixture.fit>`
-    (see there for the parameters). Components lighter than
+    (see there for the parameters), which installs the result. ``params``
+    are the model's validated parameters (``model._validated()``) and
+    ``n_slots`` its ``n_components``. Components lighter than
     ``max(1 / N, complexity_reduction)`` after EM are dropped: the online
     model would prune them (a component keeps a weight of about its share
     of the samples minus ``complexity_reduction``).
@@ -138,15 +160,17 @@ def fit_state(
     >>> import numpy as np
     >>> from bgmix import BackgroundMixture
     >>> model = BackgroundMixture(n_components=2)
-    >>> fit_state(model, np.full((5, 2, 4), 50, np.uint8), random_state=0)
-    >>> model.n_frames_seen_, model.n_components_.tolist()
+    >>> state = fit_mixture(np.full((5, 2, 4), 50, np.uint8), model._validated(), 2,
+    ...                     random_state=0)
+    >>> state.n_frames, state.n_modes.tolist()
     (5, [[1, 1, 1, 1], [1, 1, 1, 1]])
+    >>> model.is_initialized   # untouched: BackgroundMixture.fit installs a state
+    False
     """
+    from bgmix._bands import numba_threads
     from bgmix.kernels import MAX_CORRELATION
-    from bgmix.model import _threads
 
-    params = model._validated()
-    k_slots = int(model.n_components)
+    k_slots = int(n_slots)
     if n_components is None:
         k_min = k_max = k_slots
     elif isinstance(n_components, str):
@@ -179,7 +203,7 @@ def fit_state(
     # The kernel sees every covariance layout as (slots, planes, H, W).
     planar = entry.planar(covariances)
     min_weight = max(1.0 / n_frames, float(params.complexity_reduction))
-    with _threads(params.n_threads):
+    with numba_threads(params.n_threads):
         fit_em(stack, params.intensity_scale, entry.em_code,
                k_min, k_max, n_init, max_iter, tol, INIT_CODES[init],
                np.zeros((1, 1, 1), np.int32), seed, REG_COVAR, True, params.var_min,
@@ -194,12 +218,9 @@ def fit_state(
         covariances[np.broadcast_to(dead[:, None] if covariances.ndim == 4 else dead,
                                     covariances.shape)] = 0
 
-    model.reset()
-    model._set_state(params.covariance_type, weights, covariances, means, n_modes)
-    model.n_frames_seen_ = int(n_frames)
-    model.frame_shape_ = (height, width, n_channels)
-    model.frame_dtype_ = stack.dtype.name
-    model.fit_log_likelihood_ = log_likelihood
+    return FittedMixture(params.covariance_type, weights, covariances, means, n_modes,
+                         int(n_frames), (height, width, n_channels), stack.dtype.name,
+                         log_likelihood)
 
 
 def apply_weight_prior(weights: np.ndarray, n_modes: np.ndarray, share: float) -> None:
@@ -249,5 +270,5 @@ def bic_free_parameters(covariance_type: str, n_components: int, n_channels: int
 
 __all__ = ["COVARIANCE_CODES", "INIT_CODES", "REG_COVAR", "bic_free_parameters",
            "apply_weight_prior",
-           "fit_state", "stack_frames"]
+           "FittedMixture", "fit_mixture", "stack_frames"]
 

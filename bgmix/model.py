@@ -15,7 +15,6 @@ import inspect
 import json
 import math
 import os
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +24,11 @@ import numba
 import numpy as np
 
 from bgmix import _validation as check
+from bgmix._bands import numba_threads as _threads
 from bgmix._bands import resolve_threads, run_bands
 from bgmix._feedback import WARMUP_SHARE, FeedbackState
 from bgmix.presets import DEFAULTS
-from bgmix.fitting import fit_state
+from bgmix.fitting import fit_mixture
 from bgmix.kernels import MAX_CORRELATION, background_image, score_frame
 from bgmix.kernels.covariance import COVARIANCE_TYPES as _REGISTRY
 from bgmix.kernels.covariance import covariance_type as _covariance_entry
@@ -842,8 +842,17 @@ class BackgroundMixture:
         >>> int(model.apply(frames[1])[0, 0]), int(model.apply(frames[1] + 80)[0, 31])
         (0, 255)
         """
-        fit_state(self, frames, n_components=n_components, n_init=n_init, max_iter=max_iter,
-                  tol=tol, init=init, random_state=random_state, weight_prior=weight_prior)
+        state = fit_mixture(frames, self._validated(), int(self.n_components),
+                            n_components=n_components, n_init=n_init, max_iter=max_iter,
+                            tol=tol, init=init, random_state=random_state,
+                            weight_prior=weight_prior)
+        self.reset()
+        self._set_state(state.covariance_type, state.weights, state.covariances, state.means,
+                        state.n_modes)
+        self.n_frames_seen_ = state.n_frames
+        self.frame_shape_ = state.frame_shape
+        self.frame_dtype_ = state.frame_dtype
+        self.fit_log_likelihood_ = state.log_likelihood
         return self
 
     # ---------------------------------------------------------------- scoring
@@ -1238,48 +1247,3 @@ class BackgroundMixture:
 
 
 _EMPTY_F32 = np.zeros((1, 1), np.float32)
-
-
-class _threads:
-    """Run a parallel kernel with ``n`` Numba threads, restoring the caller's count.
-
-    Every call of a ``parallel=True`` kernel goes through this context manager.
-    Numba's thread count is per calling thread (``set_num_threads`` in one
-    thread leaves the others' counts alone), so several threads may each drive
-    their own model. Whether their kernels may also *run* at the same time
-    depends on Numba's threading layer, which Numba picks on the first
-    parallel call in the priority order ``tbb``, ``omp``, ``workqueue``
-    (``NUMBA_THREADING_LAYER`` overrides it): ``tbb`` and ``omp`` (GNU
-    OpenMP, from the system's ``libgomp``) accept concurrent launches from
-    several threads; ``workqueue``, the fallback where neither loads (e.g. a
-    slim container without ``libgomp1``), aborts the whole process when two
-    threads launch at once. Under ``workqueue`` the kernels are therefore
-    serialised by one process-wide lock: threads take turns, each kernel
-    still using all its threads. bgmix does not force a layer: requiring
-    ``tbb``/``omp`` would make it fail where they are missing.
-    """
-
-    # Re-entrant, so code that nests _threads blocks on one thread cannot deadlock.
-    _workqueue_lock = threading.RLock()
-
-    def __init__(self, n: int | None) -> None:
-        self.n = n
-        self.previous = 0
-        self.locked = False
-
-    def __enter__(self) -> None:
-        # get_num_threads() also starts Numba's threading layer, so the layer
-        # is known from here on.
-        self.previous = numba.get_num_threads()
-        if numba.threading_layer() == "workqueue":
-            self._workqueue_lock.acquire()
-            self.locked = True
-        if self.n is not None and self.previous != self.n:
-            numba.set_num_threads(self.n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.n is not None and self.previous != self.n:
-            numba.set_num_threads(self.previous)
-        if self.locked:
-            self.locked = False
-            self._workqueue_lock.release()
