@@ -35,19 +35,32 @@ WIDTH, HEIGHT = 160, 120
 SQUARE = 28
 
 
+def _bounce(position: int, span: int) -> int:
+    position %= 2 * span
+    return position if position < span else 2 * span - position
+
+
 def moving_square(number: int, width: int = WIDTH, height: int = HEIGHT) -> np.ndarray:
-    """Frame ``number``: a white square moving left to right over a fixed texture."""
+    """Frame ``number``: a striped square bouncing around over a fixed texture.
+
+    It crosses the frame diagonally (5 pixels a frame across, 3 down), so a
+    pixel lies under it a few percent of the time: too rarely to become
+    background. The stripes (dark and bright, 4 pixels) move with it.
+    """
     ys, xs = np.mgrid[0:height, 0:width]
     frame = np.empty((height, width, 3), np.uint8)
     frame[:, :, 0] = 60 + (xs * 40 // width)
     frame[:, :, 1] = 70 + (ys * 40 // height)
     frame[:, :, 2] = 80 + ((xs // 16 + ys // 16) % 2) * 30
-    span = width - SQUARE
-    x = (number * 3) % (2 * span)
-    x = x if x < span else 2 * span - x
-    y = (height - SQUARE) // 2
-    frame[y:y + SQUARE, x:x + SQUARE] = (250, 250, 250)
+    x = _bounce(number * 5, width - SQUARE)
+    y = _bounce(number * 3, height - SQUARE)
+    stripes = np.where((np.arange(SQUARE) // 4) % 2 == 0, 250, 15).astype(np.uint8)
+    frame[y:y + SQUARE, x:x + SQUARE] = stripes[None, :, None]
     return frame
+
+
+PERIOD = 2 * (WIDTH - SQUARE) * 2 * (HEIGHT - SQUARE)
+"""The motion repeats after this many frames (or a divisor of it)."""
 
 
 class MjpegCamera:
@@ -74,7 +87,7 @@ class MjpegCamera:
             key = number % len(self.frames)
             frame = self.frames[key]
         else:
-            key = number % (2 * (WIDTH - SQUARE))
+            key = number % PERIOD
             frame = moving_square(key)
         if key not in self._cache:
             ok, buffer = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 92])

@@ -598,9 +598,9 @@ def test_browser_sees_the_picture_and_tunes_the_model(live, tmp_path):
         assert first.std() > 5, "the image region is blank"
         changed = np.abs(first.astype(int) - second.astype(int)).max(axis=2) > 60
         assert changed.mean() > 0.01, "the picture does not move"
-        # the moving square is tinted as foreground (white blended with red: B, G ~125, R ~250)
+        # the moving square is tinted as foreground (blended with red: R well above G and B)
         b, g, r = (first[:, :, i].astype(int) for i in range(3))
-        assert np.count_nonzero((r > 200) & (r - g > 70) & (r - b > 70)) > 100
+        assert np.count_nonzero(r - np.maximum(g, b) > 60) > 0.005 * r.size
         # numbers on the page
         fps = float(browser.evaluate("document.getElementById('s-fps').textContent"))
         assert 10 < fps < 60
@@ -667,8 +667,11 @@ def test_two_browsers_and_the_token(start_live):
         for browser in (one, two):
             _open_page(browser, live.url + "?token=pagetoken")
         # each page opens four streams (the large one and three thumbnails)
-        viewers = wait_for(lambda: (v := live.stats()["viewers"]) if sum(v.values()) >= 8 else None,
-                           10, "eight streams")
+        def streams() -> dict[str, int] | None:
+            viewers = live.stats()["viewers"]
+            return viewers if sum(viewers.values()) >= 8 else None
+
+        viewers = wait_for(streams, 10, "eight streams")
         assert viewers["overlay"] >= 2 and viewers["mask"] >= 2
         one.evaluate("(() => { const s = document.getElementById('min_area'); s.value = '50'; "
                      "s.dispatchEvent(new Event('input', {bubbles: true})); })()")
