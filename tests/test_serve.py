@@ -267,6 +267,17 @@ def test_every_endpoint(live, tmp_path):
         assert picture.shape == (HEIGHT, WIDTH, 3)
     status, _, body = http("GET", url + "stream.mjpg?view=depth")
     assert status == 400 and b"view must be one of" in body
+    for bad in ("0", "-1", "fast", "nan"):
+        status, _, body = http("GET", url + f"stream.mjpg?view=mask&fps={bad}")
+        assert status == 400 and b"fps must be a number" in body, bad
+    with StreamReader(url + "stream.mjpg?view=mask&fps=4") as slow:  # a thumbnail's rate
+        slow.part()
+        t0 = time.monotonic()
+        parts = 0
+        while time.monotonic() - t0 < 2.0:
+            slow.part()
+            parts += 1
+        assert 4 <= parts <= 11, parts  # ~4 a second, not the 15 of max_fps
 
     stats = live.stats()
     for key in ("fps", "frames_processed", "frames_dropped", "latency_median_ms",

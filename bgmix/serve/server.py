@@ -11,8 +11,9 @@ Endpoints (``?token=`` or the ``X-Bgmix-Token`` header when a token is set)
 ``GET /``
     The page: the live overlay, the mask and the background, the numbers,
     the parameters, zones drawn on the picture.
-``GET /stream.mjpg?view=overlay|mask|background|probability``
-    ``multipart/x-mixed-replace`` JPEG stream of one view.
+``GET /stream.mjpg?view=overlay|mask|background|probability[&fps=N]``
+    ``multipart/x-mixed-replace`` JPEG stream of one view, at most ``N``
+    (default and at most ``max_fps``) pictures a second.
 ``GET /snapshot.jpg?view=...``
     One JPEG of the view (the newest).
 ``GET /api/stats``
@@ -167,6 +168,8 @@ class _View:
     jpeg: bytes = b""
     stamp: float = 0.0     # time.monotonic() when ``jpeg`` was made
     viewers: int = 0       # open streams
+    rates: list[float] = field(default_factory=list)  # pictures/s each open stream asked for
+    next_encode: float = 0.0  # time.monotonic() before which this view is not encoded again
     wanted_until: float = 0.0  # a snapshot asked for it recently
     encoded: int = 0       # JPEGs made
     sent: int = 0          # parts written to viewers
@@ -556,6 +559,12 @@ class LiveServer:
             done = handed.seq
             started = time.monotonic()
             for name in handed.views:
+                view = self._views[name]
+                if started < view.next_encode:
+                    continue  # every viewer of this view asked for fewer pictures a second
+                rate = max(view.rates, default=self.max_fps)
+                if view.wanted_until > started:  # a snapshot: as fast as allowed
+                    rate = self.max_fps
                 try:
                     jpeg = self._encode(name, handed)
                 except Exception as exc:  # a bad frame must not end the live view
@@ -563,9 +572,10 @@ class LiveServer:
                     continue
                 if jpeg is None:
                     continue
+                # half a hand-over of slack, so that jitter does not halve the rate
+                view.next_encode = started + 1.0 / rate - 0.5 / self.max_fps
                 if name == "background":
                     background_jpeg_seq = handed.seq
-                view = self._views[name]
                 with view.cond:
                     view.seq = handed.seq if name != "background" else background_jpeg_seq
                     view.jpeg = jpeg
@@ -911,6 +921,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _stream(self, name: str) -> None:
         live = self.live
         view = live._views[name]
+        text = self._query().get("fps")
+        try:
+            rate = live.max_fps if text is None else float(text)
+        except ValueError:
+            rate = -1.0
+        if not 0 < rate <= 1000:
+            self._error(HTTPStatus.BAD_REQUEST, f"fps must be a number in (0, 1000], got {text!r}")
+            return
+        rate = min(rate, live.max_fps)
         self.close_connection = True
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
@@ -924,8 +943,10 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         with view.cond:
             view.viewers += 1
+            view.rates.append(rate)
             # a picture left from an earlier viewer is stale: wait for a new one
             last = view.seq if time.monotonic() - view.stamp > STALE_S else -2
+        next_send = 0.0
         try:
             while not live.closed:
                 with view.cond:
@@ -936,6 +957,10 @@ class _Handler(BaseHTTPRequestHandler):
                     if view.seq == last or not view.jpeg:
                         continue
                     jpeg, last = view.jpeg, view.seq
+                now = time.monotonic()
+                if now < next_send:  # this viewer asked for fewer pictures than others
+                    continue
+                next_send = now + 1.0 / rate - 0.5 / live.max_fps
                 self.wfile.write(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
                                  f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
                 self.wfile.flush()
@@ -945,3 +970,4 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with view.cond:
                 view.viewers -= 1
+                view.rates.remove(rate)
