@@ -290,6 +290,8 @@ class LiveServer:
         self._next_stats = 0.0
         self._stats: dict[str, Any] = {"running": False, "frames_processed": 0}
         self._encode_times: deque[float] = deque(maxlen=64)
+        self._encoder_cpu = 0.0   # CPU seconds of the encoder thread
+        self._stream_cpu = 0.0    # CPU seconds of the stream threads that have ended
         self._placeholders: dict[str, bytes] = {}
 
         self._httpd: ThreadingHTTPServer | None = None
@@ -558,6 +560,7 @@ class LiveServer:
             assert handed is not None
             done = handed.seq
             started = time.monotonic()
+            cpu = time.thread_time()
             for name in handed.views:
                 view = self._views[name]
                 if started < view.next_encode:
@@ -583,6 +586,7 @@ class LiveServer:
                     view.encoded += 1
                     view.cond.notify_all()
             self._encode_times.append(time.monotonic() - started)
+            self._encoder_cpu += time.thread_time() - cpu
 
     def _encode(self, name: str, handed: _Handed) -> bytes | None:
         if name == "overlay":
@@ -686,6 +690,8 @@ class LiveServer:
         times = list(self._encode_times)
         snapshot["encode_ms"] = float(np.median(times)) * 1000.0 if times else 0.0
         snapshot["max_fps"] = self.max_fps
+        snapshot["encoder_cpu_s"] = self._encoder_cpu
+        snapshot["stream_cpu_s"] = self._stream_cpu
         snapshot["probability_available"] = not self._probability_missing
         snapshot["errors"] = list(self.errors)
         return snapshot
@@ -947,6 +953,7 @@ class _Handler(BaseHTTPRequestHandler):
             # a picture left from an earlier viewer is stale: wait for a new one
             last = view.seq if time.monotonic() - view.stamp > STALE_S else -2
         next_send = 0.0
+        cpu = time.thread_time()
         try:
             while not live.closed:
                 with view.cond:
@@ -971,3 +978,5 @@ class _Handler(BaseHTTPRequestHandler):
             with view.cond:
                 view.viewers -= 1
                 view.rates.remove(rate)
+            with live._lock:
+                live._stream_cpu += time.thread_time() - cpu
