@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,11 +10,9 @@ a timeout.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -239,6 +237,22 @@ def test_no_viewer_means_no_encoding_and_changes_wait_for_the_next_frame():
         for _ in range(5):
             server.on_frame(next(results), run)
         assert time.monotonic() - t0 < 1.0
+
+
+def test_stream_limit_and_bad_server_options():
+    import urllib.request
+
+    with LiveServer(port=0, max_streams=1) as server:
+        first = urllib.request.urlopen(server.url + "stream.mjpg", timeout=5)  # headers at once
+        assert first.status == 200
+        status, _, body = http("GET", server.url + "stream.mjpg?view=mask")
+        assert status == 503 and b"1 streams are open already" in body
+        assert get_json(server.url + "api/stats")["viewers"]["overlay"] == 1
+        first.close()
+    for bad in ({"max_streams": 0}, {"max_fps": 0}, {"jpeg_quality": 101}, {"token": ""},
+                {"port": 70000}, {"write_timeout": -1}):
+        with pytest.raises(ValueError):
+            LiveServer(**bad)
 
 
 # --------------------------------------------------------------------------- endpoints

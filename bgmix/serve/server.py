@@ -222,6 +222,8 @@ class LiveServer:
     jpeg_quality : int, default 80
     write_timeout : float, default 10
         Seconds a viewer's connection may block a write before it is dropped.
+    max_streams : int, default 32
+        Most streams open at once (each holds a thread); more get a 503.
     config_writer : callable, optional
         ``config_writer(settings, zones) -> str``, the body of
         ``/api/config.toml`` (default :func:`bgmix.serve.params.config_toml`).
@@ -243,7 +245,7 @@ class LiveServer:
                  model: BackgroundMixture | Mapping[str, Any] | None = None,
                  postprocess: Postprocess | None = None, source_name: str = "",
                  max_fps: float = 15.0, background_fps: float = 2.0, jpeg_quality: int = 80,
-                 write_timeout: float = 10.0,
+                 write_timeout: float = 10.0, max_streams: int = 32,
                  config_writer: Callable[[Mapping[str, Any], list[Any]], str] | None = None,
                  zones_in_config: bool = False) -> None:
         if token is not None and (not isinstance(token, str) or not token):
@@ -254,6 +256,8 @@ class LiveServer:
                             ("write_timeout", write_timeout)):
             if not (isinstance(value, (int, float)) and value > 0):
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        if not (isinstance(max_streams, int) and max_streams >= 1) or isinstance(max_streams, bool):
+            raise ValueError(f"max_streams must be an integer >= 1, got {max_streams!r}")
         if not (isinstance(jpeg_quality, int) and 1 <= jpeg_quality <= 100):
             raise ValueError(f"jpeg_quality must be an integer in [1, 100], got {jpeg_quality!r}")
         self.host = host
@@ -264,6 +268,8 @@ class LiveServer:
         self.background_fps = float(background_fps)
         self.jpeg_quality = jpeg_quality
         self.write_timeout = float(write_timeout)
+        self.max_streams = max_streams
+        self._streams = 0
         self._config_writer = config_writer
         self._zones_in_config = zones_in_config
 
@@ -936,6 +942,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, f"fps must be a number in (0, 1000], got {text!r}")
             return
         rate = min(rate, live.max_fps)
+        with live._lock:
+            full = live._streams >= live.max_streams
+            if not full:
+                live._streams += 1
+        if full:
+            self._error(HTTPStatus.SERVICE_UNAVAILABLE,
+                        f"{live.max_streams} streams are open already; close one")
+            return
+        try:
+            self._serve_stream(view, rate)
+        finally:
+            with live._lock:
+                live._streams -= 1
+
+    def _serve_stream(self, view: _View, rate: float) -> None:
+        live = self.live
         self.close_connection = True
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
