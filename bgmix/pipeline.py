@@ -155,13 +155,9 @@ class Processing(Iterator[FrameResult]):
                  roi: np.ndarray | None = None) -> None:
         self.source = source
         self.model = model
-        self._postprocess = postprocess
+        self._postprocess = None
+        self.postprocess = postprocess
         self._roi = None if roi is None else np.asarray(roi, dtype=bool)
-        # OpenCV (connected components, morphology) is loaded only when asked for.
-        if postprocess is not None:
-            from bgmix.postprocess import clean_mask
-
-            self._clean_mask = clean_mask
         if blobs:
             from bgmix.blobs import find_blobs
 
@@ -215,6 +211,20 @@ class Processing(Iterator[FrameResult]):
         )
 
     # -------------------------------------------------------------- iteration
+    @property
+    def postprocess(self) -> Postprocess | None:
+        """The clean-up of each mask; may be changed between frames (the live view does)."""
+        return self._postprocess
+
+    @postprocess.setter
+    def postprocess(self, settings: Postprocess | None) -> None:
+        if settings is not None and not hasattr(self, "_clean_mask"):
+            # OpenCV (morphology, connected components) is loaded only when asked for.
+            from bgmix.postprocess import clean_mask
+
+            self._clean_mask = clean_mask
+        self._postprocess = settings
+
     def __iter__(self) -> Processing:
         return self
 

@@ -36,6 +36,10 @@ from bgmix.serve import (LiveServer, config_toml, is_loopback, non_loopback_warn
 from tests.serve_helpers import (HEIGHT, WIDTH, Chromium, MjpegCamera, StreamReader, chromium_binary,
                            get_json, http, png_to_array, raw_request, wait_for)
 
+from bgmix.presets import DEFAULTS
+
+DEFAULT_TB = DEFAULTS["var_threshold"]
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -158,7 +162,7 @@ def test_parse_serve_address_and_loopback():
 def test_validate_changes_uses_the_models_messages():
     current = settings_from()
     assert validate_changes(current, {"var_threshold": 30.5})["var_threshold"] == 30.5
-    assert current["var_threshold"] == 16.0  # the input is not changed
+    assert current["var_threshold"] == DEFAULT_TB  # the input is not changed
     for changes in ({"var_threshold": -1}, {"history": 0}, {"history": True},
                     {"background_ratio": 1.5}, {"covariance_type": "round"},
                     {"median_size": 4}):
@@ -217,13 +221,13 @@ def test_no_viewer_means_no_encoding_and_changes_wait_for_the_next_frame():
                                {"var_threshold": 40, "min_area": 12})
         assert status == 200, body
         assert json.loads(body)["var_threshold"] == 40
-        assert run.model.var_threshold == 16.0  # queued, not applied from the HTTP thread
+        assert run.model.var_threshold == DEFAULT_TB  # queued, not applied from the HTTP thread
         assert get_json(server.url + "api/params")["var_threshold"] == 40
         stats = server.stats()
         assert stats["params_version"] == 1 and stats["params_applied_version"] == 0
         result = next(results)
         server.publish(result, run)
-        assert run.model.var_threshold == 16.0
+        assert run.model.var_threshold == DEFAULT_TB
         assert server.apply_pending(run) == {"var_threshold": 40, "min_area": 12}
         assert run.model.var_threshold == 40
         assert run._postprocess == Postprocess(min_area=12)
@@ -312,7 +316,7 @@ def test_every_endpoint(live, tmp_path):
 
     status, headers, body = http("GET", url + "api/config.toml")
     assert status == 200 and headers["Content-Type"].startswith("application/toml")
-    assert tomllib.loads(body.decode())["var_threshold"] == 16.0
+    assert tomllib.loads(body.decode())["var_threshold"] == DEFAULT_TB
 
     assert get_json(url + "api/zones") == {"zones": []}
     status, _, body = http("POST", url + "api/zones", {"zones": ["door=10,10,60,10,60,100,10,100"]})
@@ -411,7 +415,7 @@ def test_malformed_posts(shared_live):
     assert http("POST", live.url + "api/stats", {"a": 1})[0] == 404
     assert http("PUT", url, {"var_threshold": 20})[0] == 501
     assert get_json(live.url + "api/params") == before
-    assert live.model.var_threshold == 16.0
+    assert live.model.var_threshold == DEFAULT_TB
 
 
 def test_no_path_traversal_and_no_foreign_host(shared_live):

@@ -204,7 +204,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else:
             print(f"bgmix: {reason}: --preview ignored", file=sys.stderr)
 
-    source = open_source(source_arg, **live_options(args))
+    server = None
+    if args.serve_token is not None and args.serve is None:
+        raise ValueError("--serve-token needs --serve [HOST:]PORT")
+    if args.serve is not None:
+        from bgmix.serve.server import LiveServer, non_loopback_warning, parse_serve_address
+
+        host, port = parse_serve_address(args.serve)
+        warning = non_loopback_warning(host, port, args.serve_token)
+        if warning:
+            print(f"bgmix: warning: {warning}", file=sys.stderr)
+        server = LiveServer(host, port, token=args.serve_token, model=options.model_params,
+                            postprocess=options.postprocess).start()
+        print(f"bgmix: live view at {server.url}", file=sys.stderr, flush=True)
+
+    try:
+        source = open_source(source_arg, **live_options(args))
+    except BaseException:
+        if server is not None:
+            server.close()
+        raise
     if outputs is None:
         folder = Path("bgmix-out") / _safe_name(source.name)
         outputs = output_paths(args, folder, batch=False)
@@ -214,15 +233,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options = options.replace(**outputs, **events)
     progress = _Progress(not quiet and sys.stderr.isatty(), args.max_frames, notices=not quiet)
 
+    def on_start(processing: Any) -> None:
+        progress.start(processing)
+        if server is not None:
+            server.on_start(processing)
+
     def on_frame(result: Any, processing: Any) -> bool:
         progress.frame(result, processing)
+        if server is not None:
+            # After this frame's outputs: a change from the browser takes effect on the next.
+            server.on_frame(result, processing)
         return preview.frame(result, processing) if preview is not None else False
 
     try:
         with notify_first_compile(progress.compiling):
-            report = run_video(source, options, on_frame=on_frame, on_start=progress.start)
+            report = run_video(source, options, on_frame=on_frame, on_start=on_start)
     finally:
         progress.close()
+        if server is not None:
+            server.close()
         if preview is not None:
             preview.close()
         source.close()
@@ -299,6 +328,14 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> argpar
                       help="a stream silent this long is lost (default: 5)")
     live.add_argument("--no-live", action="store_true", default=None,
                       help="read a URL as a file: every frame in order, no dropping")
+    serve = run.add_argument_group(
+        "live view", "watch and tune the run in a browser (bgmix.serve): the overlay, mask, "
+        "background and probability, the numbers, and sliders that change the model")
+    serve.add_argument("--serve", metavar="[HOST:]PORT",
+                       help="serve the live view on PORT (host 127.0.0.1 unless given; another "
+                            "host is reachable from other machines and prints a warning)")
+    serve.add_argument("--serve-token", metavar="TOKEN",
+                       help="require ?token=TOKEN (or an X-Bgmix-Token header) for every request")
     add_common_options(run)
     run.set_defaults(func=_cmd_run)
     return run

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a model or clean-up setting (var_threshold=25, min_area=20, ...)")
     args = parser.parse_args(argv)
 
-    from bgmix.batch import RunOptions
+    from bgmix.run import RunOptions
     from bgmix.presets import preset_params
 
     try:

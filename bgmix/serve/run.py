@@ -1,7 +1,7 @@
 """Run a source through the pipeline with a live view: :func:`serve_run`.
 
 This is ``bgmix run SOURCE --serve [HOST:]PORT`` as a function: the same
-:func:`bgmix.batch.run_video` loop (its outputs, its Ctrl-C handling: every
+:func:`bgmix.run.run_video` loop (its outputs, its Ctrl-C handling: every
 output is finalised), with a :class:`~bgmix.serve.server.LiveServer`
 publishing each frame and applying parameter changes between frames.
 """
@@ -33,9 +33,9 @@ def serve_run(source: Any, options: Any = None, *, host: str = DEFAULT_HOST, por
 
     Parameters
     ----------
-    source : anything :func:`bgmix.batch.run_video` takes
+    source : anything :func:`bgmix.run.run_video` takes
         A file, a camera, an MJPEG/RTSP URL, an array, an opened FrameSource.
-    options : bgmix.batch.RunOptions, optional
+    options : bgmix.run.RunOptions, optional
         Model parameters, clean-up and outputs (none by default).
     host, port, token :
         Where the :class:`LiveServer` listens (port 0: a free one) and its token.
@@ -43,7 +43,7 @@ def serve_run(source: Any, options: Any = None, *, host: str = DEFAULT_HOST, por
         ``on_ready(server)`` once it listens, before the source is opened
         (``server.url`` is known).
     on_frame, on_start, should_stop : callable, optional
-        As for :func:`~bgmix.batch.run_video`; ``on_frame`` runs after the
+        As for :func:`~bgmix.run.run_video`; ``on_frame`` runs after the
         server's own per-frame work and may return True to stop the run.
     warn : callable, optional
         Gets the warning for a server reachable from other machines
@@ -53,10 +53,10 @@ def serve_run(source: Any, options: Any = None, *, host: str = DEFAULT_HOST, por
 
     Returns
     -------
-    bgmix.batch.VideoReport
+    bgmix.run.VideoReport
         The run's report; the server is closed when this returns.
     """
-    from bgmix.batch import RunOptions, run_video
+    from bgmix.run import RunOptions, run_video
 
     if options is None:
         options = RunOptions()

@@ -4,7 +4,7 @@
 pipeline. The pipeline thread calls :meth:`LiveServer.publish` after each
 frame and :meth:`LiveServer.apply_pending` between frames (both at once:
 :meth:`LiveServer.on_frame`, the ``on_frame`` callback of
-:func:`bgmix.batch.run_video`); nothing else touches the model.
+:func:`bgmix.run.run_video`); nothing else touches the model.
 
 Endpoints (``?token=`` or the ``X-Bgmix-Token`` header when a token is set)
 --------------------------------------------------------------------------
@@ -404,11 +404,11 @@ class LiveServer:
                 self.source_name = str(getattr(source, "name", "") or "")
 
     def on_start(self, processing: Any) -> None:
-        """``on_start`` callback of :func:`bgmix.batch.run_video`: :meth:`attach`."""
+        """``on_start`` callback of :func:`bgmix.run.run_video`: :meth:`attach`."""
         self.attach(processing)
 
     def on_frame(self, result: Any, processing: Any) -> bool:
-        """``on_frame`` callback of :func:`bgmix.batch.run_video`.
+        """``on_frame`` callback of :func:`bgmix.run.run_video`.
 
         Publishes the frame, then applies the changes queued since the last
         frame (they take effect from the next frame). Returns False (never
@@ -596,7 +596,7 @@ class LiveServer:
 
     def _encode(self, name: str, handed: _Handed) -> bytes | None:
         if name == "overlay":
-            from bgmix.sinks import render_overlay
+            from bgmix.outputs.videos import render_overlay
 
             picture = render_overlay(handed.frame, handed.mask, handed.blobs)
             self._draw_zones(picture)
@@ -605,7 +605,7 @@ class LiveServer:
         elif name == "background":
             if handed.background is None:
                 return None
-            from bgmix.sinks import to_display
+            from bgmix.outputs.videos import to_display
 
             picture = to_display(handed.background)
         else:  # probability
@@ -728,25 +728,14 @@ class LiveServer:
 
 
 def _postprocess_of(processing: Any) -> Postprocess | None:
-    for name in ("postprocess", "_postprocess"):
-        if hasattr(processing, name):
-            return getattr(processing, name)
-    return None
+    return getattr(processing, "postprocess", None)
 
 
 def _set_postprocess(processing: Any, postprocess: Postprocess | None) -> None:
-    """Give a Processing a new clean-up for its next frame.
-
-    Uses a public ``postprocess`` attribute when the pipeline has one, else
-    its private ``_postprocess`` (read by ``Processing._process`` for every frame).
-    """
-    if isinstance(getattr(type(processing), "postprocess", None), property) or \
-            "postprocess" in getattr(processing, "__dict__", {}):
-        processing.postprocess = postprocess
-    elif hasattr(processing, "_postprocess"):
-        processing._postprocess = postprocess
-    else:
+    """Give a Processing a new clean-up for its next frame (its ``postprocess`` setter)."""
+    if not isinstance(getattr(type(processing), "postprocess", None), property):
         raise TypeError(f"cannot change the clean-up of a {type(processing).__name__}")
+    processing.postprocess = postprocess
 
 
 # --------------------------------------------------------------------------- HTTP
