@@ -73,9 +73,9 @@ class FeedbackState:
 
     def __post_init__(self) -> None:
         shape = (self.height, self.width)
-        self.distance = np.zeros(shape, np.float32)
-        self.blink = np.zeros(shape, np.float32)
-        self.hold = np.zeros(shape, np.float32)
+        # The state: averages and counts from 0, the planes of a first frame.
+        for name in ("distance", "blink", "hold"):
+            setattr(self, name, np.zeros(shape, np.float32))
         self.previous_raw = np.zeros(shape, np.uint8)
         self.threshold = np.full(shape, self.var_threshold, np.float32)
         self.rate = np.ones(shape, np.float32)
@@ -83,11 +83,11 @@ class FeedbackState:
 
     def _scratch(self) -> None:
         shape = (self.height, self.width)
-        self.raw = np.empty(shape, np.uint8)
-        self.neighbour = np.empty(shape, np.uint8)
-        self.min_distance = np.empty(shape, np.float32)
-        self.next_threshold = np.empty(shape, np.float32)
-        self.next_rate = np.empty(shape, np.float32)
+        # Per-frame buffers, rebuilt after unpickling: the masks of the steps and
+        # the planes the feedback writes for the next frame.
+        self.raw, self.neighbour = (np.empty(shape, np.uint8) for _ in range(2))
+        self.min_distance, self.next_threshold, self.next_rate = (
+            np.empty(shape, np.float32) for _ in range(3))
         self.column = np.empty(self.width, np.int32)
         self.stack = np.empty(1, np.int64)  # hole filling's, allocated on first use
         self.grid = int(max(1, min(GAIN_GRID, (self.height * self.width / GAIN_SAMPLES) ** 0.5)))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,6 +171,25 @@ class _Writer:
         self.tmp.unlink(missing_ok=True)
 
 
+def decode_frames(capture: Any, last: int,
+                  needed: Callable[[int], bool]) -> Iterator[tuple[int, np.ndarray]]:
+    """``(number, frame)`` for the frames ``1..last`` of an open ``cv2.VideoCapture``
+    that ``needed(number)`` asks for (1-based); the others are grabbed, not decoded.
+    Stops early where the video ends."""
+    number = 0
+    while number < last:
+        if not needed(number + 1):
+            if not capture.grab():
+                return
+            number += 1
+            continue
+        ok, frame = capture.read()
+        if not ok:
+            return
+        number += 1
+        yield number, frame
+
+
 def write_clips(video: str | os.PathLike[str], events: Iterable[Event],
                 out_dir: str | os.PathLike[str], *, suffix: str = ".mkv",
                 overlay: bool = False, masks: Any = None, fps: float | None = None,
@@ -241,19 +260,11 @@ def write_clips(video: str | os.PathLike[str], events: Iterable[Event],
     following = 0                       # next event (in start order) to open
     last_needed = max(e.clip_end_frame for e in events)
     try:
-        number = 0                      # 1-based number of the frame just read
-        while number < last_needed:
-            wanted = (following < len(events) and events[following].clip_start_frame <= number + 1) \
+        def needed(number: int) -> bool:  # read at the call: following and writers change
+            return (following < len(events) and events[following].clip_start_frame <= number) \
                 or bool(writers)
-            if not wanted:
-                if not capture.grab():
-                    break
-                number += 1
-                continue
-            ok, frame = capture.read()
-            if not ok:
-                break
-            number += 1
+
+        for number, frame in decode_frames(capture, last_needed, needed):
             while following < len(events) and events[following].clip_start_frame <= number:
                 event = events[following]
                 if event.clip_end_frame >= number:

@@ -71,6 +71,11 @@ Examples
 (41, 60, 4.0, 6.0, 2.0)
 >>> event.clip_start_frame, event.clip_end_frame    # 1.5 s before, 2 s after
 (26, 80)
+
+One module over 600 lines: the per-frame measure, the streaming detector,
+the recorder that drives both for the whole view and each zone, and the CSV
+format are one contract (what an event is), and most of the length is their
+documentation and the reasons for the defaults.
 """
 
 from __future__ import annotations

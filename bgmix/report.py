@@ -106,6 +106,13 @@ def _downsample(t: np.ndarray, area: np.ndarray, bins: int) -> tuple[np.ndarray,
     return centres, peaks
 
 
+def _band(attributes: str, x1: float, x2: float, y: float, height: float, fill: str,
+          inner: str = "") -> str:
+    """An SVG rectangle from ``x1`` to ``x2`` (at least a pixel wide): an event on the timeline."""
+    return (f'<rect {attributes} x="{x1:.2f}" y="{y:.1f}" width="{max(x2 - x1, 1.0):.2f}" '
+            f'height="{height:.1f}" {fill}>{inner}</rect>')
+
+
 def timeline_svg(timestamps: Sequence[float] | np.ndarray, area: Sequence[float] | np.ndarray,
                  events: Sequence[Event] = (), *, min_area: float | None = None,
                  zone_events: Mapping[str, Sequence[Event]] | None = None,
@@ -147,11 +154,10 @@ def timeline_svg(timestamps: Sequence[float] | np.ndarray, area: Sequence[float]
                  f'height="{plot_h:.1f}" fill="{PLOT_BACKGROUND}"/>')
     for event in events:
         x1, x2 = x(event.start_s), x(event.end_s)
-        parts.append(f'<rect class="event" data-event="{event.number}" x="{x1:.2f}" '
-                     f'y="{top:.1f}" width="{max(x2 - x1, 1.0):.2f}" height="{plot_h:.1f}" '
-                     f'fill="{EVENT_COLOUR}" fill-opacity="{EVENT_OPACITY}">'
-                     f'<title>event {event.number}: {format_time(event.start_s)} - '
-                     f'{format_time(event.end_s)}</title></rect>')
+        parts.append(_band(f'class="event" data-event="{event.number}"', x1, x2, top, plot_h,
+                           f'fill="{EVENT_COLOUR}" fill-opacity="{EVENT_OPACITY}"',
+                           f'<title>event {event.number}: {format_time(event.start_s)} - '
+                           f'{format_time(event.end_s)}</title>'))
         if not compact:
             parts.append(f'<text x="{(x1 + x2) / 2:.1f}" y="{top - 6:.1f}" font-size="11" '
                          f'text-anchor="middle" fill="#e65100">{event.number}</text>')
@@ -187,10 +193,9 @@ def timeline_svg(timestamps: Sequence[float] | np.ndarray, area: Sequence[float]
             parts.append(f'<text x="{left - 6:.1f}" y="{ry + 9:.1f}" font-size="10" '
                          f'text-anchor="end" fill="{colour}">{html.escape(name)}</text>')
             for event in items:
-                x1, x2 = x(event.start_s), x(event.end_s)
-                parts.append(f'<rect class="zone-event" data-zone="{html.escape(name)}" '
-                             f'x="{x1:.2f}" y="{ry:.1f}" width="{max(x2 - x1, 1.0):.2f}" '
-                             f'height="{_ZONE_ROW - 5:.1f}" fill="{colour}"/>')
+                parts.append(_band(f'class="zone-event" data-zone="{html.escape(name)}"',
+                                   x(event.start_s), x(event.end_s), ry, _ZONE_ROW - 5,
+                                   f'fill="{colour}"'))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -245,18 +250,9 @@ def event_thumbnails(video: str | os.PathLike[str], events: Iterable[Event], *,
         raise ValueError(f"{video}: OpenCV cannot open it as a video")
     thumbnails: dict[int, bytes] = {}
     try:
-        number = 0
-        last = max(wanted)
-        while number < last:
-            if number + 1 not in wanted:
-                if not capture.grab():
-                    break
-                number += 1
-                continue
-            ok, frame = capture.read()
-            if not ok:
-                break
-            number += 1
+        from bgmix.clips import decode_frames
+
+        for number, frame in decode_frames(capture, max(wanted), wanted.__contains__):
             for event in wanted[number]:
                 thumbnails[event.number] = thumbnail_jpeg(frame, event.peak_box, width=width)
     finally:

@@ -312,3 +312,21 @@ def test_full_preset_models_correlated_colour_noise_that_mog2_flags():
     probe = frame()
     probe[8:16, 8:16] = background[8:16, 8:16][..., ::-1] + 40
     assert np.all(models["full"].apply(probe, learning_rate=0)[8:16, 8:16] == 255)
+
+
+def test_a_parameter_assigned_after_apply_is_the_one_the_kernel_uses():
+    """The bug of issue 13: the validated parameters were cached, so an assignment
+    after the first apply reached get_params() and save() but not the kernel."""
+    model = plain_mixture()
+    background = np.full((8, 8, 3), 100, np.uint8)
+    for _ in range(20):
+        model.apply(background)
+    changed = background.copy()
+    changed[2:6, 2:6] = 130
+    assert (model.apply(changed, learning_rate=0)[2:6, 2:6] == 255).all()
+    model.var_threshold = 1e6          # nothing is foreground at this threshold
+    assert (model.apply(changed, learning_rate=0) == 0).all()
+    assert model.get_params()["var_threshold"] == 1e6
+    model.history = 0                  # and the assigned value is validated
+    with pytest.raises(ValueError, match="history must be >= 1"):
+        model.apply(background)

@@ -45,6 +45,11 @@ not at all holds only its own connection's thread, which gives up after
 ``write_timeout`` seconds without progress. The background image costs a
 model pass, so it is taken on the pipeline thread at most
 ``background_fps`` times a second, and only while someone watches it.
+
+One module over 600 lines: the HTTP handler, the per-view encoders, the
+stream threads and the queue of parameter changes share one lock-protected
+state, which is the server's correctness (latest-frame semantics, a change
+applied only between frames); splitting it would spread that lock's rules.
 """
 
 from __future__ import annotations
