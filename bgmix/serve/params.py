@@ -195,7 +195,7 @@ def config_toml(settings: Mapping[str, Any], *, zones: list[Any] | None = None,
     >>> import tomllib
     >>> values = tomllib.loads(text)
     >>> values["history"], values["var_threshold"], values["shadows"]
-    (300, 16.0, 'keep')
+    (300, 12.0, 'keep')
     """
     lines = []
     if header:

@@ -243,7 +243,7 @@ class LiveServer:
     ...     url = server.url
     ...     params = json.load(urllib.request.urlopen(url + "api/params"))
     >>> params["var_threshold"], params["shadows"]
-    (16.0, 'keep')
+    (12.0, 'keep')
     """
 
     def __init__(self, host: str = DEFAULT_HOST, port: int = 0, *, token: str | None = None,
