@@ -35,7 +35,7 @@ quality or speed and say so:
     - ``var_threshold=12``, ``var_min=6``: with the false alarms handled above,
       a lower threshold than MOG2's 16 finds camouflaged objects.
 
-    Figures in BENCHMARKS.md ("Mask quality: the robust preset").
+    Figures in BENCHMARKS.md ("Mask quality: the defaults").
 """
 
 from __future__ import annotations
