@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bgmix.presets import MOG2 as _MOG2
+
 f32 = np.float32
 FLT_EPSILON = f32(1.1920929e-07)
 
@@ -26,21 +28,24 @@ class Component:
 
 @dataclass
 class Params:
-    n_components: int = 5
-    history: int = 500
-    var_threshold: float = 16.0
-    var_threshold_gen: float = 9.0
-    background_ratio: float = 0.9
-    var_init: float = 15.0
-    var_min: float = 4.0
-    var_max: float = 75.0
-    complexity_reduction: float = 0.05
-    detect_shadows: bool = True
-    shadow_value: int = 127
-    shadow_threshold: float = 0.5
+    """The plain mixture's parameters; defaults from the one named set, ``bgmix.presets.MOG2``
+    (Zivkovic's K, T, Tb, Tg, TB = 1 - cf, sigma_0^2, c_T, tau), with renormalised weights."""
+
+    n_components: int = _MOG2["n_components"]
+    history: int = _MOG2["history"]
+    var_threshold: float = _MOG2["var_threshold"]
+    var_threshold_gen: float = _MOG2["var_threshold_gen"]
+    background_ratio: float = _MOG2["background_ratio"]
+    var_init: float = _MOG2["var_init"]
+    var_min: float = _MOG2["var_min"]
+    var_max: float = _MOG2["var_max"]
+    complexity_reduction: float = _MOG2["complexity_reduction"]
+    detect_shadows: bool = _MOG2["detect_shadows"]
+    shadow_value: int = _MOG2["shadow_value"]
+    shadow_threshold: float = _MOG2["shadow_threshold"]
     intensity_scale: float = 1.0
     renormalize: bool = True
-    neighbourhood_radius: int = 0
+    neighbourhood_radius: int = _MOG2["neighbourhood_radius"]
 
 
 def foreground_probability(min_distance2: float, var_threshold: np.float32, background: bool) -> np.float32:
