@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bgmix.kernels.feedback import exposure_gain, finish_frame
+from bgmix.kernels.feedback import exposure_ratios, finish_frame
 
 GAIN_GRID = 16
 GAIN_SAMPLES = 512
@@ -110,9 +110,10 @@ class FeedbackState:
                       n_components: int) -> float:
         """Step 1: the exposure of ``frame`` relative to the model (1: unchanged)."""
         enough = max(1, int(GAIN_MIN_SAMPLES * len(self.ratios)))
-        self.gain = float(exposure_gain(frame, intensity_scale, planes, n_components,
-                                        self.previous_raw, self.grid, GAIN_MIN_WEIGHT,
-                                        GAIN_MIN_LEVEL, enough, self.ratios, self.gain))
+        count = exposure_ratios(frame, intensity_scale, planes, n_components, self.previous_raw,
+                                self.grid, GAIN_MIN_WEIGHT, GAIN_MIN_LEVEL, enough, self.ratios)
+        if count >= enough:
+            self.gain = float(np.median(self.ratios[:count]))
         return self.gain
 
     def finish(self, out: np.ndarray, alpha: float, *, median_size: int, fill: bool,

@@ -189,18 +189,17 @@ def gain_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid
 
 
 @njit(**JIT_OPTIONS)
-def exposure_gain(frame, intensity_scale, planes, n_components, previous_raw, grid, min_weight,
-                  min_level, min_count, ratios, gain):
-    """The median of :func:`gain_ratios` (background lattice pixels first, every
-    settled one if fewer than ``min_count`` qualify), or ``gain`` unchanged when
-    too few samples qualify either way. One call per frame, so small frames pay
-    one dispatch."""
-    for background_only in (True, False):
+def exposure_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid, min_weight,
+                    min_level, min_count, ratios):
+    """:func:`gain_ratios` of the background lattice pixels, or of every settled one
+    when fewer than ``min_count`` qualify; returns how many (the caller takes the
+    median: NumPy's, as Numba's np.median cost 2 s of the first compile)."""
+    count = gain_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid,
+                        min_weight, min_level, True, ratios)
+    if count < min_count:
         count = gain_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid,
-                            min_weight, min_level, background_only, ratios)
-        if count >= min_count:
-            return np.median(ratios[:count])
-    return gain
+                            min_weight, min_level, False, ratios)
+    return count
 
 
 @njit(**JIT_OPTIONS)
@@ -215,7 +214,11 @@ def finish_frame(raw, neighbour, out, min_distance, distance, blink, hold, previ
     if median_size > 0:
         majority_filter(neighbour, median_size, column, out)
     else:
-        out[...] = neighbour
+        # A loop, not out[...] = neighbour: the broadcast's shape-error path alone
+        # (string formatting) cost 3 s of the first compile.
+        for y in range(out.shape[0]):
+            for x in range(out.shape[1]):
+                out[y, x] = neighbour[y, x]
     if fill:
         fill_holes(out, stack)
     light = False
