@@ -116,10 +116,12 @@ class FeedbackState:
             self.gain = float(np.median(self.ratios[:count]))
         return self.gain
 
-    def finish(self, out: np.ndarray, alpha: float, *, median_size: int, fill: bool,
+    def finish(self, out: np.ndarray, neighbour: np.ndarray, alpha: float, *,
+               median_size: int, fill: bool,
                feedback: float, hold_frames: int, light_change: float,
                warming_up: bool = False) -> None:
-        """Steps 4-6 on ``self.raw`` / ``self.neighbour``: write the final mask into ``out``.
+        """Steps 4-6 on ``self.raw`` and ``neighbour`` (the mask after the neighbourhood
+        step, ``self.raw`` itself without one): write the final mask into ``out``.
 
         While ``warming_up`` nothing is held: whatever stood in the first
         frames and leaves would otherwise be a ghost held for ``hold_frames``.
@@ -128,7 +130,7 @@ class FeedbackState:
         if fill and self.stack.size < out.size:
             self.stack = np.empty(out.size, np.int64)
         self.light_event = bool(finish_frame(
-            self.raw, self.neighbour, out, self.min_distance, self.distance, self.blink,
+            self.raw, neighbour, out, self.min_distance, self.distance, self.blink,
             self.hold, self.previous_raw, self.next_threshold, self.next_rate, self.column,
             self.stack, median_size, fill, self.var_threshold, feedback, float(hold_frames),
             ABSORB_RATE if hold_frames else 1.0, relearn, light_change, self.light_event,

@@ -724,12 +724,14 @@ class BackgroundMixture:
         run_bands(update_kernel(spec), (frame, planes, k, self.n_components_, feedback.raw,
                                         feedback.min_distance, threshold_plane, rate_plane,
                                         scalars), n_threads)
-        np.copyto(feedback.neighbour, feedback.raw)
+        neighbour = feedback.raw  # the neighbourhood step works on a copy, when it runs
         if params.neighbourhood_radius > 0:
+            neighbour = feedback.neighbour
+            np.copyto(neighbour, feedback.raw)
             run_bands(neighbourhood_kernel(spec), (frame, planes, k, self.n_components_,
-                                                   feedback.neighbour, feedback.min_distance,
+                                                   neighbour, feedback.min_distance,
                                                    threshold_plane, scalars), n_threads)
-        feedback.finish(out, alpha, median_size=params.median_size, fill=params.fill_blob_holes,
+        feedback.finish(out, neighbour, alpha, median_size=params.median_size, fill=params.fill_blob_holes,
                         feedback=params.feedback, hold_frames=params.hold_frames,
                         light_change=params.light_change,
                         warming_up=self.n_frames_seen_ <= params.history // WARMUP_SHARE)

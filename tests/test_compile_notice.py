@@ -7,25 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from bgmix._compile_notice import COMPILING_MESSAGE
+from tests.media import write_video
 
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clip") / "noise.mkv"
     rng = np.random.default_rng(1)
-    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"FFV1"), 25,
-                             (32, 24), True)
-    assert writer.isOpened()
-    for _ in range(5):
-        writer.write(rng.integers(90, 110, (24, 32, 3), dtype=np.uint8))
-    writer.release()
-    return path
+    return write_video(tmp_path_factory.mktemp("clip") / "noise.mkv",
+                       rng.integers(90, 110, (5, 24, 32, 3), dtype=np.uint8))
 
 
 def run_cold_then_warm(clip: Path, tmp_path: Path) -> tuple[str, str]:

@@ -7,29 +7,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from bgmix.cli import main
+from tests.media import write_video
 from tests.serve_helpers import get_json, http, wait_for
 
 
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory) -> Path:
     """96x72, 1500 frames (a minute at 25 fps): a square moving over noise."""
-    path = tmp_path_factory.mktemp("serve") / "long.mkv"
     rng = np.random.default_rng(0)
-    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"FFV1"), 25,
-                             (96, 72), True)
-    assert writer.isOpened()
-    for i in range(1500):
-        frame = np.clip(100 + rng.normal(0, 2, (72, 96, 3)), 0, 255).astype(np.uint8)
+    frames = np.clip(100 + rng.normal(0, 2, (1500, 72, 96, 3)), 0, 255).astype(np.uint8)
+    for i, frame in enumerate(frames):
         x = (i * 2) % 80
         frame[30:42, x:x + 12] = (40, 200, 240)
-        writer.write(frame)
-    writer.release()
-    return path
+    return write_video(tmp_path_factory.mktemp("serve") / "long.mkv", frames)
 
 
 def test_run_serves_and_takes_a_parameter_change_while_running(long_clip: Path, tmp_path: Path):
