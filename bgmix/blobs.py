@@ -35,6 +35,8 @@ class Blob(NamedTuple):
     centroid: tuple[float, float]
     """``(x, y)``"""
     confidence: float
+    zones: tuple[str, ...] = ()
+    """The zones the blob touches (empty when no zones were given)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +57,10 @@ class Blobs:
     labels : numpy.ndarray or None
         (H, W) int32 label image when asked for: 0 off blobs, ``i + 1`` on the
         pixels of blob ``i``.
+    zones : tuple of tuple of str, or None
+        When zones were given (:func:`find_blobs` with ``zones``): for each
+        blob, the names of the zones it touches (shares a pixel with), in the
+        zones' order; None otherwise.
 
     Examples
     --------
@@ -72,6 +78,7 @@ class Blobs:
     centroids: np.ndarray
     confidences: np.ndarray
     labels: np.ndarray | None = None
+    zones: tuple[tuple[str, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.boxes)
@@ -81,6 +88,12 @@ class Blobs:
             if not isinstance(value, np.ndarray) or value.shape != shape:
                 got = value.shape if isinstance(value, np.ndarray) else type(value).__name__
                 raise ValueError(f"{name} must be an array of shape {shape}, got {got}")
+        if self.zones is not None:
+            zones = tuple(tuple(names) for names in self.zones)
+            if len(zones) != n or not all(isinstance(z, str) for names in zones for z in names):
+                raise ValueError(f"zones must hold one tuple of zone names per blob ({n}), "
+                                 f"got {self.zones!r}")
+            object.__setattr__(self, "zones", zones)
 
     @classmethod
     def empty(cls) -> "Blobs":
@@ -98,10 +111,29 @@ class Blobs:
         return len(self.boxes)
 
     def __iter__(self) -> Iterator[Blob]:
-        for box, area, centroid, confidence in zip(self.boxes.tolist(), self.areas.tolist(),
-                                                   self.centroids.tolist(),
-                                                   self.confidences.tolist()):
-            yield Blob(tuple(box), area, tuple(centroid), confidence)
+        zones = self.zones if self.zones is not None else ((),) * len(self)
+        for box, area, centroid, confidence, names in zip(
+                self.boxes.tolist(), self.areas.tolist(), self.centroids.tolist(),
+                self.confidences.tolist(), zones):
+            yield Blob(tuple(box), area, tuple(centroid), confidence, names)
+
+    def in_zone(self, zone: str) -> "Blobs":
+        """The blobs that touch ``zone`` (needs blobs found with zones).
+
+        Examples
+        --------
+        >>> from bgmix.zones import ZoneSet
+        >>> mask = np.zeros((6, 8), np.uint8); mask[0:2, 0:2] = 255; mask[4:6, 5:8] = 255
+        >>> blobs = find_blobs(mask, zones=ZoneSet(["right=4,0,7,0,7,5,4,5"], (8, 6)))
+        >>> blobs.zones, blobs.in_zone("right").boxes.tolist()
+        (((), ('right',)), [[5, 4, 8, 6]])
+        """
+        if self.zones is None:
+            raise ValueError("these blobs were found without zones (find_blobs(..., zones=...))")
+        keep = np.array([zone in names for names in self.zones], bool).reshape(-1)
+        return Blobs(self.boxes[keep], self.areas[keep], self.centroids[keep],
+                     self.confidences[keep], None,
+                     tuple(names for names, k in zip(self.zones, keep) if k))
 
     def __repr__(self) -> str:
         return f"Blobs(n={len(self)})"
@@ -190,7 +222,7 @@ class Blobs:
 
 
 def find_blobs(mask: np.ndarray, probability: np.ndarray | None = None, min_area: int = 0,
-               connectivity: int = 8, *, labels: bool = False) -> Blobs:
+               connectivity: int = 8, *, labels: bool = False, zones: Any = None) -> Blobs:
     """Connected foreground components (``mask >= 128``) of a mask.
 
     Parameters
@@ -207,6 +239,9 @@ def find_blobs(mask: np.ndarray, probability: np.ndarray | None = None, min_area
     labels : bool, default False
         Also return the label image (``Blobs.labels``), renumbered so that
         blob ``i`` has label ``i + 1`` after ``min_area`` filtering.
+    zones : bgmix.zones.ZoneSet, optional
+        Zones rasterised for the mask's size; ``Blobs.zones`` then says which
+        zones each blob touches (shares at least one pixel with).
 
     Returns
     -------
@@ -274,6 +309,14 @@ def find_blobs(mask: np.ndarray, probability: np.ndarray | None = None, min_area
             lut = np.zeros(n, np.int32)
             lut[index] = np.arange(1, len(index) + 1, dtype=np.int32)
             label_out = lut[label_image]
+    touched = None
+    if zones is not None:
+        if tuple(zones.frame_size) != (mask.shape[1], mask.shape[0]):
+            raise ValueError(f"the zones were drawn for {zones.frame_size[0]}x"
+                             f"{zones.frame_size[1]} frames but the mask is "
+                             f"{mask.shape[1]}x{mask.shape[0]}")
+        every = zones.touched_by_labels(label_image, n - 1)
+        touched = tuple(every[i - 1] for i in index.tolist())
     return Blobs(boxes=boxes, areas=areas[keep],
                  centroids=np.ascontiguousarray(centroids[index], dtype=np.float64).reshape(-1, 2),
-                 confidences=confidences, labels=label_out)
+                 confidences=confidences, labels=label_out, zones=touched)

@@ -152,12 +152,15 @@ class Processing(Iterator[FrameResult]):
                  min_area: int, learning_rate: float | None, max_frames: int | None,
                  bootstrap: int | None = None, bootstrap_source: FrameSource | None = None,
                  bootstrap_options: dict[str, Any] | None = None,
-                 roi: np.ndarray | None = None) -> None:
+                 roi: np.ndarray | None = None, zones: Any = None) -> None:
         self.source = source
         self.model = model
         self._postprocess = None
         self.postprocess = postprocess
         self._roi = None if roi is None else np.asarray(roi, dtype=bool)
+        # Zones are rasterised on the first frame, when the frame size is known.
+        self._zone_spec = zones
+        self._zones: Any = None
         if blobs:
             from bgmix.blobs import find_blobs
 
@@ -312,6 +315,18 @@ class Processing(Iterator[FrameResult]):
                          f"with {_describe(self._first_layout)}; every frame must have the "
                          "same size, dtype and channel count")
 
+    def _zones_for(self, index: int, mask: np.ndarray) -> Any:
+        if self._zones is None:
+            from bgmix.zones import ZoneSet
+
+            try:
+                self._zones = (self._zone_spec if isinstance(self._zone_spec, ZoneSet) else
+                               ZoneSet(self._zone_spec, (mask.shape[1], mask.shape[0]),
+                                       roi=self._roi))
+            except ValueError as exc:  # a zone that does not fit this source's frames
+                raise ValueError(f"{self._where(index)}: {exc}") from exc
+        return self._zones
+
     def _process(self, index: int, frame: np.ndarray, t_read: float) -> FrameResult:
         probability = log_likelihood = None
         if self._want_probability:
@@ -335,8 +350,9 @@ class Processing(Iterator[FrameResult]):
             mask[~self._roi] = 0  # outside the watched region: background everywhere downstream
             if probability is not None:  # and the probability agrees with the mask
                 np.minimum(probability, np.float32(0.49999997), out=probability, where=~self._roi)
-        found = (self._find_blobs(mask, probability, min_area=self._min_area) if self._want_blobs
-                 else None)
+        zones = self._zones_for(index, mask) if self._zone_spec is not None else None
+        found = (self._find_blobs(mask, probability, min_area=self._min_area, zones=zones)
+                 if self._want_blobs else None)
         done = time.monotonic()
         latency = done - t_read
         self._frames_processed += 1
@@ -400,7 +416,7 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
             max_frames: int | None = None, bootstrap: int | None = None,
             bootstrap_source: Any = None,
             bootstrap_options: dict[str, Any] | None = None,
-            roi: np.ndarray | None = None) -> Processing:
+            roi: np.ndarray | None = None, zones: Any = None) -> Processing:
     """Run background subtraction over a source, one :class:`FrameResult` per frame.
 
     Parameters
@@ -449,6 +465,10 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
     roi : bool ndarray (H, W), optional
         The watched region (:func:`bgmix.zones.load_roi`): every mask is 0
         outside it, before blobs are found.
+    zones : sequence of Zone or ``name=x1,y1,...`` strings, or a ZoneSet, optional
+        Named polygons (:mod:`bgmix.zones`): each blob's ``zones`` then says
+        which of them it touches (:attr:`bgmix.blobs.Blobs.zones`). A zone
+        outside the frames is an error at the first frame.
 
     Returns
     -------
@@ -485,6 +505,12 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
     >>> results = process(frames, max_frames=5, blobs=False)
     >>> [r.index for r in results], results.stats.frames_processed, results.source.closed
     ([0, 1, 2, 3, 4], 5, True)
+
+    Say which zones each blob touches:
+
+    >>> last = list(process(frames, zones=["left=0,0,15,0,15,23,0,23"]))[-1]
+    >>> last.blobs.zones
+    (('left',),)
     """
     min_area = _check_count("min_area", min_area, allow_none=False)  # type: ignore[assignment]
     max_frames = _check_count("max_frames", max_frames, allow_none=True)
@@ -521,4 +547,4 @@ def process(source: Any, model: BackgroundMixture | None = None, *,
                       log_likelihood=bool(log_likelihood),
                       blobs=bool(blobs), min_area=int(min_area), learning_rate=learning_rate,
                       max_frames=max_frames, bootstrap=bootstrap, bootstrap_source=clip,
-                      bootstrap_options=bootstrap_options, roi=roi)
+                      bootstrap_options=bootstrap_options, roi=roi, zones=zones)

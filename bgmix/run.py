@@ -90,7 +90,9 @@ class RunOptions:
         every mask, blob and export (:func:`bgmix.zones.load_roi`).
     zones : tuple of str
         Named polygons ``name=x1,y1,x2,y2,...``: each event says which it
-        touched, and each zone gets its own event list.
+        touched, and each zone gets its own event list; the JSON lines and
+        CSV exports say which zones each blob touches, and the MOT export
+        gets one file per zone (``det-NAME.txt``).
     event_params : mapping
         :class:`bgmix.events.EventParams` fields (``min_area``, ``min_duration``, ...).
 
@@ -204,6 +206,12 @@ class _ActivityOutput:
     frames_written: int = 0
 
 
+def _zone_names(zones: Any) -> list[str]:
+    from bgmix.zones import parse_zones
+
+    return [zone.name for zone in parse_zones(zones)] if zones else []
+
+
 def _stats_dict(stats: Any) -> dict[str, Any]:
     if stats is None:
         return {}
@@ -291,6 +299,8 @@ def run_video(source: Any, options: RunOptions, *,
 
                 roi = load_roi(options.roi)
                 kwargs["roi"] = roi
+            if options.zones:
+                kwargs["zones"] = list(options.zones)
             processing = process(source, model, **kwargs)
             report.name = str(getattr(processing.source, "name", "") or source)
             if options.activity_outputs() or options.zones:
@@ -311,7 +321,8 @@ def run_video(source: Any, options: RunOptions, *,
                 on_start(processing)
             outputs = open_outputs(options.outputs(), fps=processing.source.fps or DEFAULT_FPS,
                                    model=model, background_every=options.background_every,
-                                   outlier_threshold=options.outlier_threshold)
+                                   outlier_threshold=options.outlier_threshold,
+                                   zones=_zone_names(options.zones))
             start = time.perf_counter()
             for result in processing:
                 with signals.critical():  # a signal here waits: every output gets this frame

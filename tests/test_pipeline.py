@@ -291,3 +291,29 @@ def test_log_likelihood_equals_scoring_before_each_frame(scene) -> None:
             shadow.apply(result.frame)
     plain = next(iter(process(ArraySource(scene.frames), plain_mixture(), blobs=False)))
     assert plain.log_likelihood is None
+
+
+def test_zones_say_which_zones_each_blob_touches_within_the_roi() -> None:
+    frames = np.full((20, 24, 32, 3), 90, np.uint8)
+    frames[-1, 4:10, 2:8] = 220     # an object on the left
+    frames[-1, 14:20, 24:30] = 220  # and one on the right
+    roi = np.ones((24, 32), bool)
+    roi[:, 20:] = False             # the right object is not watched: no blob there
+    zones = ["left=0,0,15,0,15,23,0,23", "middle=8,0,23,0,23,23,8,23"]
+    last = list(process(frames, plain_mixture(), zones=zones, roi=roi))[-1]
+    assert last.blobs.boxes.tolist() == [[2, 4, 8, 10]]
+    assert last.blobs.zones == (("left",),)
+    unwatched = np.zeros((24, 32), bool)
+    unwatched[:, :4] = True
+    results = process(frames, plain_mixture(), zones=["middle=8,0,23,0,23,23,8,23"],
+                      roi=unwatched)
+    with pytest.raises(ValueError, match=r"^<array>: frame 0: zone middle lies entirely "
+                                         r"outside the ROI"):
+        next(results)
+
+
+def test_a_zone_outside_the_frames_names_the_frame() -> None:
+    results = process(np.zeros((2, 8, 8), np.uint8), zones=["big=0,0,40,0,40,40"])
+    with pytest.raises(ValueError, match=r"^<array>: frame 0: zone big: point \(40, 0\) is "
+                                         r"outside the 8x8 frame"):
+        next(results)

@@ -17,6 +17,11 @@ def _config_value(action: argparse.Action, key: str, value: Any, where: str) -> 
     def bad(expected: str) -> ValueError:
         return ValueError(f"{where}: {key} must be {expected}, got {value!r}")
 
+    if isinstance(action, argparse._AppendAction):  # a repeatable flag: one value or a list
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, str) for item in items):
+            raise bad("a string or a list of strings")
+        return [_config_value(_single(action), key, item, where) for item in items]
     if isinstance(value, (dict, list)):
         raise bad("a single value")
     if action.nargs == "?" and action.const is True:  # an output
@@ -42,14 +47,21 @@ def _config_value(action: argparse.Action, key: str, value: Any, where: str) -> 
     return converted
 
 
+def _single(action: argparse.Action) -> argparse.Action:
+    return argparse.Action(action.option_strings, action.dest, type=action.type,
+                           choices=action.choices)
+
+
 def read_config(path: str | os.PathLike[str], parser: argparse.ArgumentParser) -> dict[str, Any]:
     """Options from a TOML file, as ``{argparse dest: value}`` for ``parser``.
 
     Keys are the long options of ``parser`` with ``_`` for ``-``
     (``var_threshold``, ``max_frames``, ``mot``, ``fill_holes``); booleans
     are ``true``/``false``; an output is a path or ``true`` for its default
-    name. An unknown key or a bad value raises a ValueError naming the key
-    and the file.
+    name; a repeatable flag (``zone``) takes a string or a list of them.
+    Zones may also be a ``[zones]`` table of ``name = [x1, y1, x2, y2, ...]``
+    (:func:`bgmix.zones.zones_from_config`). An unknown key or a bad value
+    raises a ValueError naming the key and the file.
 
     Examples
     --------
@@ -65,6 +77,9 @@ def read_config(path: str | os.PathLike[str], parser: argparse.ArgumentParser) -
     Traceback (most recent call last):
     ...
     ValueError: ...settings.toml: unknown key 'histroy' (known keys: ...)
+    >>> _ = config.write_text("zone = 'door=0,0,9,0,9,9'\\n[zones]\\nlane = [0, 20, 30, 20, 30, 29]\\n")
+    >>> read_config(config, run)
+    {'zone': ['door=0,0,9,0,9,9', 'lane=0,20,30,20,30,29']}
     """
     import tomllib
 
@@ -83,11 +98,21 @@ def read_config(path: str | os.PathLike[str], parser: argparse.ArgumentParser) -
             actions[key] = action
     values: dict[str, Any] = {}
     for key, value in document.items():
+        if key == "zones" and "zone" in actions:
+            from bgmix.zones import zones_from_config
+
+            values.setdefault("zone", []).extend(
+                zone.to_text() for zone in zones_from_config(value, where=str(path)))
+            continue
         action = actions.get(key)
         if action is None:
             raise ValueError(f"{path}: unknown key {key!r} (known keys: "
                              f"{', '.join(sorted(actions))})")
-        values[action.dest] = _config_value(action, key, value, str(path))
+        converted = _config_value(action, key, value, str(path))
+        if isinstance(action, argparse._AppendAction):
+            values[action.dest] = converted + values.get(action.dest, [])
+        else:
+            values[action.dest] = converted
     return values
 
 

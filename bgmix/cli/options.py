@@ -234,7 +234,9 @@ def add_event_options(parser: argparse.ArgumentParser, *, batch: bool) -> None:
                             "exports and events ignore the rest)")
     group.add_argument("--zone", action="append", metavar="NAME=X1,Y1,X2,Y2,...",
                        help="a named polygon (repeatable): events and their CSV say which "
-                            "zones they touched, and each zone gets its own event list")
+                            "zones they touched, each zone gets its own event list, the "
+                            "JSONL and CSV blobs say which zones each blob touches, and MOT "
+                            "gets det-NAME.txt per zone")
     group.add_argument("--event-min-area", type=positive_or_zero_float, metavar="FRACTION",
                        help="foreground share of the frame that counts as motion "
                             "(default: 0.002)")

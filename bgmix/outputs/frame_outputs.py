@@ -20,6 +20,11 @@ output                    default name            written by
 ``outliers``              ``outliers.mkv``        grey video or PNG folder
 ========================  ======================  ===========================
 
+With zones (``open_outputs(..., zones=names)``), ``jsonl`` and ``csv`` say
+which zones each blob touches, and ``mot`` is joined by one more output per
+zone, ``mot-NAME``, the blobs touching that zone (``det-NAME.txt`` beside
+``det.txt``; MOT columns are fixed).
+
 Grey outputs (masks, probability, outliers) are a ``.mkv`` FFV1 video, or a
 folder of CDnet-named PNGs when the name has no suffix. Masks, overlay and
 grey outputs are encoded on a thread of their own
@@ -30,7 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +140,8 @@ def _detections(result: Any) -> tuple[Any, ...]:
 
 
 def _open_sink(name: str, path: str, fps: float, model: Any, background_every: int,
-               outlier_threshold: float | None) -> SinkOutput:
+               outlier_threshold: float | None, zones: bool = False,
+               zone: str | None = None) -> SinkOutput:
     from bgmix.outputs.threaded import ThreadedWriter
 
     if name in GREY_OUTPUTS:
@@ -168,12 +174,16 @@ def _open_sink(name: str, path: str, fps: float, model: Any, background_every: i
                           functools.partial(_model, model), verify=True)
     from bgmix.outputs.tables import open_writer
 
-    return SinkOutput(name, path, open_writer(path, name), _detections)
+    if name == "mot":
+        return SinkOutput(name if zone is None else f"mot-{zone}", path,
+                          open_writer(path, name, zone=zone), _detections)
+    return SinkOutput(name, path, open_writer(path, name, zones=zones), _detections)
 
 
 def open_outputs(paths: Mapping[str, str], *, fps: float, model: Any = None,
                  background_every: int = 1,
-                 outlier_threshold: float | None = None) -> list[SinkOutput]:
+                 outlier_threshold: float | None = None,
+                 zones: Sequence[str] = ()) -> list[SinkOutput]:
     """Open the outputs ``{name: path}`` (names of :data:`OUTPUT_NAMES`), in that order.
 
     Parameters
@@ -188,6 +198,11 @@ def open_outputs(paths: Mapping[str, str], *, fps: float, model: Any = None,
         Write the background every this many frames.
     outlier_threshold : float, optional
         The log-likelihood under which ``outliers`` marks a pixel.
+    zones : sequence of str
+        Zone names: ``jsonl`` and ``csv`` say which zones each blob touches
+        and ``mot`` gets one more file per zone (``det-NAME.txt``, output
+        ``mot-NAME``). The results' blobs must be found with these zones
+        (``process(..., zones=...)``).
 
     Raises
     ------
@@ -206,11 +221,18 @@ def open_outputs(paths: Mapping[str, str], *, fps: float, model: Any = None,
     >>> finish_outputs(outputs, keep=True), sorted(p.name for p in out.iterdir())
     ([], ['b.jsonl', 'm'])
     """
-    opened: list[SinkOutput] = []
+    from bgmix.outputs.tables import zone_path
+
+    jobs: list[tuple[str, str, str | None]] = []
     for name, path in paths.items():
+        jobs.append((name, path, None))
+        if name == "mot":
+            jobs.extend((name, str(zone_path(path, zone)), zone) for zone in zones)
+    opened: list[SinkOutput] = []
+    for name, path, zone in jobs:
         try:
             opened.append(_open_sink(name, path, fps, model, background_every,
-                                     outlier_threshold))
+                                     outlier_threshold, zones=bool(zones), zone=zone))
         except OSError as exc:
             finish_outputs(opened, keep=False)
             raise OutputError(name, path, exc) from exc

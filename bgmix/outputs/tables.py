@@ -36,6 +36,16 @@ CSV (:class:`CsvWriter`)
     a header, then one row per blob:
     ``frame,blob,x1,y1,x2,y2,width,height,area,cx,cy,confidence``.
 
+Zones (:mod:`bgmix.zones`)
+    A JSON lines or CSV writer made with ``zones=True`` says which zones
+    each blob touches: a ``"zones": [["door"], [], ...]`` list per frame
+    (one list of names per blob), a last CSV column ``zones`` with the names
+    joined by ``;`` (empty for none). The blobs must then be found with
+    zones (:attr:`~bgmix.blobs.Blobs.zones`). MOT rows have fixed columns, so
+    a zone gets its own file instead: ``MotWriter(path, zone="door")``
+    writes only the blobs that touch ``door`` (``det-door.txt`` next to
+    ``det.txt``, :func:`zone_path`).
+
 Frames must be integers >= 1 and strictly increasing within one file.
 
 The readers (:func:`read_mot`, :func:`read_jsonl`, :func:`read_csv`) are
@@ -59,13 +69,15 @@ import numpy as np
 from bgmix.outputs.atomic import PartialFile, partial_path
 
 __all__ = ["CsvWriter", "JsonlWriter", "MOT_ORIGIN", "MotWriter", "mot_boxes", "open_writer",
-           "partial_path", "read_csv", "read_jsonl", "read_mot"]
+           "partial_path", "read_csv", "read_jsonl", "read_mot", "zone_path"]
 
 MOT_ORIGIN = 1
 """Coordinate of the top-left pixel in MOT files (MOT Challenge's MATLAB convention)."""
 JSONL_KEYS = ("frame", "boxes", "areas", "centroids", "confidences")
 CSV_HEADER = ("frame", "blob", "x1", "y1", "x2", "y2", "width", "height", "area",
               "cx", "cy", "confidence")
+ZONES_KEY = "zones"
+"""The JSON lines key and last CSV column of a writer made with ``zones=True``."""
 
 
 class _BlobsLike(Protocol):
@@ -73,6 +85,28 @@ class _BlobsLike(Protocol):
     areas: np.ndarray
     centroids: np.ndarray
     confidences: np.ndarray
+
+
+def zone_path(path: str | os.PathLike[str], zone: str) -> Path:
+    """Where a zone's MOT file goes next to the whole view's: ``det.txt`` -> ``det-door.txt``.
+
+    Examples
+    --------
+    >>> zone_path("out/det.txt", "door").as_posix()
+    'out/det-door.txt'
+    """
+    path = Path(path)
+    return path.with_name(f"{path.stem}-{zone}{path.suffix}")
+
+
+def _blob_zones(blobs: Any, n: int) -> tuple[tuple[str, ...], ...]:
+    zones = getattr(blobs, "zones", None)
+    if zones is None:
+        raise ValueError("this writer says which zones each blob touches: find the blobs with "
+                         "zones (find_blobs(..., zones=...), process(..., zones=...))")
+    if len(zones) != n:
+        raise ValueError(f"blobs.zones has {len(zones)} entries for {n} blobs")
+    return zones
 
 
 def _fmt(value: float) -> str:
@@ -91,7 +125,9 @@ class _FrameWriter:
 
     suffixes: tuple[str, ...] = ()
 
-    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = False,
+                 zones: bool = False) -> None:
+        self.zones = bool(zones)
         self.path = Path(path)
         self._partial = PartialFile(self.path)
         self.partial = self._partial.path
@@ -225,10 +261,20 @@ class MotWriter(_FrameWriter):
 
     suffixes = (".txt",)
 
+    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = False,
+                 zone: str | None = None) -> None:
+        self.zone = zone
+        super().__init__(path, fsync=fsync)
+
     def _lines(self, frame: int, blobs: _BlobsLike) -> str:
         boxes = np.asarray(blobs.boxes)
+        confidences = np.asarray(blobs.confidences)
+        if self.zone is not None:  # only the blobs that touch this writer's zone
+            keep = np.array([self.zone in names for names in _blob_zones(blobs, len(boxes))],
+                            bool).reshape(-1)
+            boxes, confidences = boxes[keep], confidences[keep]
         out = []
-        for (x1, y1, x2, y2), conf in zip(boxes.tolist(), np.asarray(blobs.confidences).tolist()):
+        for (x1, y1, x2, y2), conf in zip(boxes.tolist(), confidences.tolist()):
             out.append(f"{frame},-1,{_fmt(x1 + MOT_ORIGIN)},{_fmt(y1 + MOT_ORIGIN)},"
                        f"{_fmt(x2 - x1)},{_fmt(y2 - y1)},"
                        f"{_fmt(_conf(conf))},-1,-1,-1\n")
@@ -250,6 +296,15 @@ class JsonlWriter(_FrameWriter):
     >>> print(path.read_text(), end="")
     {"frame": 1, "boxes": [[2, 1, 5, 3]], "areas": [6], "centroids": [[3.0, 1.5]], "confidences": [1.0]}
     {"frame": 2, "boxes": [], "areas": [], "centroids": [], "confidences": []}
+
+    With ``zones=True``, which zones each blob touches:
+
+    >>> from bgmix.zones import ZoneSet
+    >>> zones = ZoneSet(["door=0,0,2,0,2,3,0,3", "hall=3,0,5,0,5,3"], frame_size=(6, 4))
+    >>> with JsonlWriter(path, zones=True) as writer:
+    ...     writer.write(1, find_blobs(mask, zones=zones))
+    >>> print(path.read_text(), end="")
+    {"frame": 1, "boxes": [[2, 1, 5, 3]], "areas": [6], "centroids": [[3.0, 1.5]], "confidences": [1.0], "zones": [["door", "hall"]]}
     """
 
     suffixes = (".jsonl", ".ndjson")
@@ -262,6 +317,8 @@ class JsonlWriter(_FrameWriter):
             "centroids": np.asarray(blobs.centroids, dtype=np.float64).tolist(),
             "confidences": [_conf(c) for c in np.asarray(blobs.confidences)],
         }
+        if self.zones:
+            record[ZONES_KEY] = [list(names) for names in _blob_zones(blobs, len(blobs.boxes))]
         return json.dumps(record, allow_nan=False) + "\n"
 
 
@@ -282,20 +339,35 @@ class CsvWriter(_FrameWriter):
     >>> print(path.read_text(), end="")
     frame,blob,x1,y1,x2,y2,width,height,area,cx,cy,confidence
     1,0,2,1,5,3,3,2,6,3,1.5,1
+
+    With ``zones=True`` a last column ``zones`` (names joined by ``;``):
+
+    >>> from bgmix.zones import ZoneSet
+    >>> zones = ZoneSet(["door=0,0,2,0,2,3,0,3", "hall=3,0,5,0,5,3"], frame_size=(6, 4))
+    >>> with CsvWriter(path, zones=True) as writer:
+    ...     writer.write(1, find_blobs(mask, zones=zones))
+    >>> print(path.read_text(), end="")
+    frame,blob,x1,y1,x2,y2,width,height,area,cx,cy,confidence,zones
+    1,0,2,1,5,3,3,2,6,3,1.5,1,door;hall
     """
 
     suffixes = (".csv",)
 
     def _header(self) -> str:
-        return ",".join(CSV_HEADER) + "\n"
+        return ",".join(CSV_HEADER + ((ZONES_KEY,) if self.zones else ())) + "\n"
 
     def _lines(self, frame: int, blobs: _BlobsLike) -> str:
         out = []
         rows = zip(np.asarray(blobs.boxes).tolist(), np.asarray(blobs.areas).tolist(),
                    np.asarray(blobs.centroids).tolist(), np.asarray(blobs.confidences).tolist())
+        zones = (_blob_zones(blobs, len(blobs.boxes)) if self.zones
+                 else ((),) * len(blobs.boxes))
         for i, ((x1, y1, x2, y2), area, (cx, cy), conf) in enumerate(rows):
             fields = (frame, i, x1, y1, x2, y2, x2 - x1, y2 - y1, area, cx, cy, _conf(conf))
-            out.append(",".join(_fmt(v) for v in fields) + "\n")
+            line = ",".join(_fmt(v) for v in fields)
+            if self.zones:  # zone names hold no comma, quote or ';' (bgmix.zones.ZONE_NAME)
+                line += "," + ";".join(zones[i])
+            out.append(line + "\n")
         return "".join(out)
 
 
@@ -304,7 +376,8 @@ _WRITERS: dict[str, type[_FrameWriter]] = {"mot": MotWriter, "jsonl": JsonlWrite
 
 
 def open_writer(path: str | os.PathLike[str], format: str | None = None, *,
-                fsync: bool = False) -> _FrameWriter:
+                fsync: bool = False, zones: bool = False,
+                zone: str | None = None) -> _FrameWriter:
     """A writer for ``path``, its format given or taken from the suffix.
 
     Parameters
@@ -317,6 +390,10 @@ def open_writer(path: str | os.PathLike[str], format: str | None = None, *,
     fsync : bool, default False
         Force every frame to disk (slower; survives power loss, not only a
         killed process).
+    zones : bool, default False
+        JSON lines and CSV: say which zones each blob touches.
+    zone : str, optional
+        MOT: write only the blobs that touch this zone.
 
     Examples
     --------
@@ -337,7 +414,15 @@ def open_writer(path: str | os.PathLike[str], format: str | None = None, *,
                              "give format='mot', 'jsonl' or 'csv'")
     if format not in _WRITERS:
         raise ValueError(f"format must be 'mot', 'jsonl' or 'csv', got {format!r}")
-    return _WRITERS[format](path, fsync=fsync)
+    if format == "mot":
+        if zones:
+            raise ValueError("MOT rows have fixed columns: give zone=NAME for a file of the "
+                             "blobs touching one zone")
+        return MotWriter(path, fsync=fsync, zone=zone)
+    if zone is not None:
+        raise ValueError(f"zone=NAME is for MOT files; a {format} writer says which zones "
+                         "each blob touches with zones=True")
+    return _WRITERS[format](path, fsync=fsync, zones=zones)
 
 
 # -- strict readers -----------------------------------------------------------------------------
@@ -455,7 +540,8 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Read a JSON lines blob file strictly.
 
     Each line must be one object with exactly the keys ``frame``, ``boxes``,
-    ``areas``, ``centroids`` and ``confidences``; ``frame`` an integer >= 1,
+    ``areas``, ``centroids`` and ``confidences`` (and ``zones``, on every line
+    or none: a list of zone names per blob); ``frame`` an integer >= 1,
     increasing from line to line; the four lists of one length; boxes four
     integers with ``x2 > x1`` and ``y2 > y1``; areas positive integers;
     centroids two finite numbers; confidences in [0, 1].
@@ -476,15 +562,18 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """
     records = []
     last_frame = 0
+    keys: tuple[str, ...] | None = None
     for where, line in _whole_lines(path):
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
             raise ValueError(f"{where}: not valid JSON: {error}") from None
-        if not isinstance(record, dict) or set(record) != set(JSONL_KEYS):
+        if keys is None and isinstance(record, dict):  # the first line says whether zones are in
+            keys = JSONL_KEYS + ((ZONES_KEY,) if ZONES_KEY in record else ())
+        if not isinstance(record, dict) or set(record) != set(keys or JSONL_KEYS):
             got = sorted(record) if isinstance(record, dict) else type(record).__name__
-            raise ValueError(f"{where}: expected an object with keys {list(JSONL_KEYS)}, "
-                             f"got {got}")
+            raise ValueError(f"{where}: expected an object with keys {list(keys or JSONL_KEYS)}"
+                             f", got {got}")
         frame = record["frame"]
         if isinstance(frame, bool) or not isinstance(frame, int) or frame < 1:
             raise ValueError(f"{where}: frame must be an integer >= 1, got {frame!r}")
@@ -492,7 +581,7 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             raise ValueError(f"{where}: frame {frame} does not come after frame {last_frame}")
         last_frame = frame
         n = None
-        for key in JSONL_KEYS[1:]:
+        for key in (keys or JSONL_KEYS)[1:]:
             if not isinstance(record[key], list):
                 raise ValueError(f"{where}: {key} must be a list, got {record[key]!r}")
             if n is None:
@@ -512,17 +601,34 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         if any(not 0.0 <= c <= 1.0 for c in record["confidences"]):
             raise ValueError(f"{where}: confidences must be in [0, 1], got "
                              f"{record['confidences']}")
+        for names in record.get(ZONES_KEY, ()):
+            if not isinstance(names, list) or not all(_is_zone_name(z) for z in names):
+                raise ValueError(f"{where}: zones must hold one list of zone names per blob, "
+                                 f"got {names!r}")
         records.append(record)
     return records
 
 
-def read_csv(path: str | os.PathLike[str]) -> np.ndarray:
+def _is_zone_name(value: Any) -> bool:
+    from bgmix.zones import ZONE_NAME
+
+    return isinstance(value, str) and bool(ZONE_NAME.match(value))
+
+
+def read_csv(path: str | os.PathLike[str], *, zones: bool = False) -> Any:
     """Read a CSV written by :class:`CsvWriter` (header checked).
+
+    Parameters
+    ----------
+    path : str or PathLike
+    zones : bool, default False
+        Also return the ``zones`` column (the file must have it).
 
     Returns
     -------
-    numpy.ndarray
-        (N, 12) float64 in the columns of the header.
+    numpy.ndarray, or (numpy.ndarray, list of tuple of str)
+        (N, 12) float64 in the numeric columns of the header; with
+        ``zones``, also each row's zone names.
 
     Examples
     --------
@@ -531,18 +637,33 @@ def read_csv(path: str | os.PathLike[str]) -> np.ndarray:
     >>> _ = path.write_text(",".join(CSV_HEADER) + "\\n1,0,2,1,5,3,3,2,6,3,1.5,1\\n")
     >>> read_csv(path)[:, 8].tolist()
     [6.0]
+    >>> _ = path.write_text(",".join(CSV_HEADER) + ",zones\\n1,0,2,1,5,3,3,2,6,3,1.5,1,a;b\\n")
+    >>> read_csv(path, zones=True)[1]
+    [('a', 'b')]
     """
     with open(path, encoding="utf-8", newline="") as file:
         rows = list(csv.reader(file))
-    if not rows or tuple(rows[0]) != CSV_HEADER:
-        raise ValueError(f"{path}: the first line must be the header {','.join(CSV_HEADER)}")
+    header = tuple(rows[0]) if rows else ()
+    if header not in (CSV_HEADER, CSV_HEADER + (ZONES_KEY,)):
+        raise ValueError(f"{path}: the first line must be the header {','.join(CSV_HEADER)}"
+                         f" (or with a last column {ZONES_KEY})")
+    if zones and len(header) == len(CSV_HEADER):
+        raise ValueError(f"{path} has no {ZONES_KEY} column (write it with zones)")
     out = []
+    names: list[tuple[str, ...]] = []
     for number, row in enumerate(rows[1:], start=2):
         where = f"{path}:{number}"
-        if len(row) != len(CSV_HEADER):
-            raise ValueError(f"{where}: expected {len(CSV_HEADER)} fields, got {len(row)}")
+        if len(row) != len(header):
+            raise ValueError(f"{where}: expected {len(header)} fields, got {len(row)}")
         values = [_finite(v, where, name) for v, name in zip(row, CSV_HEADER)]
         if values[0] < 1 or not values[0].is_integer():
             raise ValueError(f"{where}: frame must be an integer >= 1, got {row[0]!r}")
+        if len(header) > len(CSV_HEADER):
+            touched = tuple(row[-1].split(";")) if row[-1] else ()
+            if not all(_is_zone_name(z) for z in touched):
+                raise ValueError(f"{where}: zones must be zone names joined by ';', "
+                                 f"got {row[-1]!r}")
+            names.append(touched)
         out.append(values)
-    return np.array(out, dtype=np.float64).reshape(-1, len(CSV_HEADER))
+    values_array = np.array(out, dtype=np.float64).reshape(-1, len(CSV_HEADER))
+    return (values_array, names) if zones else values_array

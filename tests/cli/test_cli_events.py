@@ -80,11 +80,13 @@ def test_batch_writes_reports_and_an_index(street: Path, tmp_path: Path):
         (videos / f"{name}.mkv").write_bytes(street.read_bytes())
     out = tmp_path / "batch"
     assert main(["batch", str(videos), "--out", str(out), "-q", "--events", "--report",
-                 "--jobs", "2"]) == 0
+                 "--jobs", "2", "--mot", "--zone", "corner=0,0,40,0,40,40"]) == 0
     for name in ("a", "b"):
         record = json.loads((out / name / "done.json").read_text())
         assert record["events"] == 2
         assert record["outputs"]["events"] == "events.csv"
+        assert record["outputs"]["mot-corner"] == "det-corner.txt"
+        assert (out / name / "det-corner.txt").is_file()
         assert (out / name / "report.html").is_file()
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="a/report.html"' in index and 'href="b/report.html"' in index
@@ -105,3 +107,31 @@ def test_bad_event_flags_exit_2_with_one_line(street: Path, tmp_path: Path, caps
     assert message in err and err.count("\n") == 1
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_zones_in_the_blob_exports_from_flags_and_from_a_config(street: Path, tmp_path: Path):
+    from bgmix.outputs.tables import mot_boxes, read_csv, read_jsonl, read_mot
+
+    height, width = decode(street)[0].shape[:2]
+    edge = width // 4  # the zone: every row, columns 0..edge (a blob touches it iff x1 <= edge)
+    zone = [0, 0, edge, 0, edge, height - 1, 0, height - 1]
+    out = tmp_path / "flags"
+    assert main(["run", str(street), "-o", str(out), "-q", "--mot", "--jsonl", "--csv",
+                 "--zone", "left=" + ",".join(map(str, zone))]) == 0
+    records = read_jsonl(out / "blobs.jsonl")
+    pairs = [(box, tuple(names)) for r in records for box, names in zip(r["boxes"], r["zones"])]
+    assert any(names for _, names in pairs) and any(not names for _, names in pairs)
+    assert all(names == (("left",) if box[0] <= edge else ()) for box, names in pairs)
+    rows, csv_zones = read_csv(out / "blobs.csv", zones=True)
+    assert csv_zones == [names for _, names in pairs]
+    everything = read_mot(out / "det.txt")
+    in_zone = everything[mot_boxes(everything)[:, 0] <= edge]
+    np.testing.assert_array_equal(read_mot(out / "det-left.txt"), in_zone)
+
+    config = tmp_path / "cam.toml"
+    config.write_text("mot = true\njsonl = true\ncsv = true\n[zones]\nleft = "
+                      + str(zone) + "\n")
+    again = tmp_path / "config"
+    assert main(["run", str(street), "-o", str(again), "-q", "--config", str(config)]) == 0
+    for name in ("blobs.jsonl", "blobs.csv", "det.txt", "det-left.txt"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name

@@ -12,8 +12,9 @@ from bgmix import BackgroundMixture, process
 from bgmix.errors import OutputError
 from bgmix.outputs import Output
 from bgmix.outputs.frame_outputs import DEFAULT_NAMES, OUTPUT_NAMES, finish_outputs, open_outputs
-from bgmix.outputs.tables import read_jsonl
+from bgmix.outputs.tables import read_csv, read_jsonl, read_mot
 from tests.media import count_frames, read_grey
+from tests.mixtures import plain_mixture
 
 
 @pytest.fixture
@@ -62,3 +63,23 @@ def test_finish_without_keep_discards(frames, tmp_path: Path):
             output.write(result)
     assert finish_outputs(outputs, keep=False) == []
     assert os.listdir(tmp_path) == []
+
+
+def test_zones_reach_every_detection_output(tmp_path: Path):
+    frames = np.full((30, 24, 32, 3), 90, np.uint8)
+    frames[-3:, 8:16, 10:20] = 220
+    # The object (rows 8-15, columns 10-19) touches "left" (columns 0-12), never "far".
+    zones = ["left=0,0,12,0,12,23,0,23", "far=28,0,31,0,31,3"]
+    paths = {name: str(tmp_path / DEFAULT_NAMES[name]) for name in ("mot", "jsonl", "csv")}
+    outputs = open_outputs(paths, fps=25, zones=["left", "far"])
+    assert [o.name for o in outputs] == ["mot", "mot-left", "mot-far", "jsonl", "csv"]
+    for result in process(frames, plain_mixture(), zones=zones):
+        for output in outputs:
+            output.write(result)
+    assert finish_outputs(outputs, keep=True) == []
+    records = read_jsonl(tmp_path / "blobs.jsonl")
+    assert [r["zones"] for r in records[-4:]] == [[], [["left"]], [["left"]], [["left"]]]
+    assert read_csv(tmp_path / "blobs.csv", zones=True)[1] == [("left",)] * 3
+    np.testing.assert_array_equal(read_mot(tmp_path / "det-left.txt"),
+                                  read_mot(tmp_path / "det.txt"))
+    assert read_mot(tmp_path / "det-far.txt").shape == (0, 10)

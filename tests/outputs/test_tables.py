@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from bgmix.blobs import Blobs, find_blobs
-from bgmix.outputs.tables import (CsvWriter, JsonlWriter, MotWriter, open_writer, partial_path,
-                                  read_csv, read_jsonl, read_mot)
+from bgmix.outputs.tables import (CsvWriter, JsonlWriter, MotWriter, mot_boxes, open_writer,
+                                  partial_path, read_csv, read_jsonl, read_mot, zone_path)
+from bgmix.zones import ZoneSet
 
 
 def frame_blobs(shift: int) -> Blobs:
@@ -236,3 +237,101 @@ def test_mot_file_loads_in_py_motmetrics(tmp_path):
     np.testing.assert_array_equal(table[["X", "Y", "Width", "Height"]].to_numpy(), expected)
     assert table.index.get_level_values("FrameId").tolist() == [1, 1, 4, 4]
     assert table["Confidence"].tolist() == pytest.approx([0.7] * 4)
+
+
+# -- zones -----------------------------------------------------------------------------------
+
+ZONES = ZoneSet(["top=0,0,31,0,31,7,0,7", "right=19,0,31,0,31,23,19,23"], frame_size=(32, 24))
+
+
+def zone_frames() -> dict[int, Blobs]:
+    """Frame 1: a blob in 'top' only and one in 'right' only; frame 3: one blob in both."""
+    first = np.zeros((24, 32), np.uint8)
+    first[2:6, 3:10] = 255      # top
+    first[15:20, 22:30] = 255   # right
+    third = np.zeros((24, 32), np.uint8)
+    third[4:12, 24:28] = 255    # top and right
+    return {n: find_blobs(mask, zones=ZONES) for n, mask in ((1, first), (3, third))}
+
+
+def test_blobs_know_their_zones():
+    frames = zone_frames()
+    assert frames[1].zones == (("top",), ("right",))
+    assert frames[3].zones == (("top", "right"),)
+    assert [b.zones for b in frames[1]] == [("top",), ("right",)]
+    assert frames[1].in_zone("right").boxes.tolist() == [[22, 15, 30, 20]]
+    assert len(frames[1].in_zone("nowhere")) == 0
+    with pytest.raises(ValueError, match="found without zones"):
+        FRAMES[1].in_zone("top")
+    with pytest.raises(ValueError, match="zones were drawn for 32x24 frames but the mask is 8x8"):
+        find_blobs(np.zeros((8, 8), np.uint8), zones=ZONES)
+
+
+def test_jsonl_and_csv_say_which_zones_each_blob_touches(tmp_path):
+    frames = zone_frames()
+    with JsonlWriter(tmp_path / "b.jsonl", zones=True) as jsonl, \
+            CsvWriter(tmp_path / "b.csv", zones=True) as table:
+        for frame, blobs in frames.items():
+            jsonl.write(frame, blobs)
+            table.write(frame, blobs)
+    records = read_jsonl(tmp_path / "b.jsonl")
+    assert [r["zones"] for r in records] == [[["top"], ["right"]], [["top", "right"]]]
+    rows, names = read_csv(tmp_path / "b.csv", zones=True)
+    assert rows[:, 0].tolist() == [1, 1, 3] and names == [("top",), ("right",), ("top", "right")]
+    assert read_csv(tmp_path / "b.csv").shape == (3, 12)  # the numeric columns as before
+    with pytest.raises(ValueError, match="has no zones column"):
+        with CsvWriter(tmp_path / "plain.csv") as plain:
+            plain.write(1, FRAMES[1])
+        read_csv(tmp_path / "plain.csv", zones=True)
+
+
+def test_zone_writers_refuse_blobs_without_zones(tmp_path):
+    for writer in (JsonlWriter(tmp_path / "b.jsonl", zones=True),
+                   CsvWriter(tmp_path / "b.csv", zones=True),
+                   MotWriter(tmp_path / "det-top.txt", zone="top")):
+        with pytest.raises(ValueError, match="find the blobs with zones"):
+            writer.write(1, FRAMES[1])
+        writer.abort()
+
+
+def test_mot_zone_file_holds_only_the_zones_blobs(tmp_path):
+    frames = zone_frames()
+    assert zone_path(tmp_path / "det.txt", "right") == tmp_path / "det-right.txt"
+    with MotWriter(tmp_path / "det-right.txt", zone="right") as writer:
+        for frame, blobs in frames.items():
+            writer.write(frame, blobs)
+    rows = read_mot(tmp_path / "det-right.txt")
+    assert rows[:, 0].tolist() == [1, 3]
+    np.testing.assert_array_equal(mot_boxes(rows), [[22, 15, 30, 20], [24, 4, 28, 12]])
+    with pytest.raises(ValueError, match="fixed columns"):
+        open_writer(tmp_path / "det.txt", zones=True)
+    with pytest.raises(ValueError, match="zone=NAME is for MOT files"):
+        open_writer(tmp_path / "b.csv", zone="top")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"zones": [["top"], ["right"]]}, "zones has 2 entries"),
+    ({"zones": [["bad name"]]}, "one list of zone names per blob"),
+    ({"zones": ["top"]}, "one list of zone names per blob"),
+])
+def test_read_jsonl_rejects_bad_zones(tmp_path, change, message):
+    path = tmp_path / "b.jsonl"
+    path.write_text(json.dumps({**GOOD, **change}) + "\n")
+    with pytest.raises(ValueError, match=message):
+        read_jsonl(path)
+
+
+def test_read_jsonl_wants_zones_on_every_line_or_none(tmp_path):
+    path = tmp_path / "b.jsonl"
+    second = {**GOOD, "frame": 2}
+    path.write_text(json.dumps({**GOOD, "zones": [[]]}) + "\n" + json.dumps(second) + "\n")
+    with pytest.raises(ValueError, match=r"b.jsonl:2: expected an object with keys"):
+        read_jsonl(path)
+
+
+def test_read_csv_rejects_bad_zone_names(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text("frame,blob,x1,y1,x2,y2,width,height,area,cx,cy,confidence,zones\n"
+                    "1,0,2,1,5,3,3,2,6,3,1.5,1,door;-x\n")
+    with pytest.raises(ValueError, match=r"b.csv:2: zones must be zone names"):
+        read_csv(path, zones=True)
