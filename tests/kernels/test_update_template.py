@@ -185,3 +185,30 @@ def test_threads_give_the_serial_masks():
         np.testing.assert_array_equal(one.apply(frame), two.apply(frame))
     np.testing.assert_array_equal(one.weights_, two.weights_)
     np.testing.assert_array_equal(one.means_, two.means_)
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "tied"])
+def test_shadow_test_pixel_by_pixel_and_in_passes_agree_with_reference(covariance_type):
+    # A chunk with few foreground pixels runs the shadow test pixel by pixel,
+    # a busier one as vectorised passes (bgmix.kernels.update.SPARSE_FOREGROUND):
+    # row 2 has a 3-pixel shadow (sparse), row 5 is shadow and object end to end
+    # (dense), on 40-pixel rows; both must give the reference's masks.
+    from bgmix.kernels.update import CHUNK, SPARSE_FOREGROUND
+
+    width = 40
+    assert width <= CHUNK and 3 * SPARSE_FOREGROUND <= width < 20 * SPARSE_FOREGROUND
+    rng = np.random.default_rng(5)
+    background = rng.uniform(90, 200, (8, width, 3))
+    frames = []
+    for t in range(40):
+        frame = background + rng.normal(0, 1.5, background.shape)
+        if t == 39:
+            frame[2, 10:13] *= 0.6                      # sparse: a small shadow
+            frame[5, ::2] *= 0.6                        # dense: shadow ...
+            frame[5, 1::2] = 255 - frame[5, 1::2]       # ... and object, alternating
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    run_both(frames, Params(n_components=3), covariance_type)
+    model = plain_mixture(n_components=3, covariance_type=covariance_type)
+    mask = [model.apply(frame) for frame in frames][-1]
+    assert (mask[2, 10:13] == 127).all() and (mask[5, ::2] == 127).sum() >= 15
+    assert (mask[5, 1::2] == 255).sum() >= 15
