@@ -41,8 +41,18 @@ of a 320x240 frame, at most every 16th of a larger one): the median of a few
 hundred ratios is steady to a fraction of a grey level and costs little."""
 GAIN_MIN_SAMPLES = 0.2
 """Fraction of the lattice that must be usable for an estimate."""
-GAIN_MIN_WEIGHT = 0.5
-"""A sample's heaviest component must hold at least this weight (a settled background)."""
+GAIN_MIN_WEIGHT = 0.2
+"""A sample is measured against its nearest component of at least this weight
+(a settled background mode: the heaviest alone would call a two-mode pixel
+showing its other mode, an escalator's steps, an exposure change)."""
+GAIN_FOLLOW = 0.9
+"""Share of the measured exposure change divided out. The ratio is measured
+against the model, which learns the compensated frames: dividing all of it
+out makes every gain a fixed point, and a small bias of the median (a crowd,
+a camera's non-linear response) then compounds frame after frame (an
+escalator CCTV clip ran to 0.48). Leaving a tenth makes 1 the one fixed
+point: a sudden change is 90% compensated at once, and the model absorbs a
+lasting one over time."""
 GAIN_MIN_LEVEL = 8.0
 """Samples darker than this (model units, channels summed) give no reliable ratio."""
 WARMUP_SHARE = 10
@@ -107,13 +117,14 @@ class FeedbackState:
 
     # ------------------------------------------------------------------ steps
     def estimate_gain(self, frame: np.ndarray, intensity_scale: float, planes: np.ndarray,
-                      n_components: int) -> float:
+                      n_components: int, n_modes: np.ndarray) -> float:
         """Step 1: the exposure of ``frame`` relative to the model (1: unchanged)."""
         enough = max(1, int(GAIN_MIN_SAMPLES * len(self.ratios)))
-        count = exposure_ratios(frame, intensity_scale, planes, n_components, self.previous_raw,
-                                self.grid, GAIN_MIN_WEIGHT, GAIN_MIN_LEVEL, enough, self.ratios)
+        count = exposure_ratios(frame, intensity_scale, planes, n_components, n_modes,
+                                self.previous_raw, self.grid, GAIN_MIN_WEIGHT, GAIN_MIN_LEVEL, enough, self.ratios)
         if count >= enough:
-            self.gain = float(np.median(self.ratios[:count]))
+            measured = float(np.median(self.ratios[:count]))
+            self.gain = 1.0 + GAIN_FOLLOW * (measured - 1.0)
         return self.gain
 
     def finish(self, out: np.ndarray, neighbour: np.ndarray, alpha: float, *,

@@ -236,9 +236,10 @@ class BackgroundMixture:
         [0, 10]; 0 turns it off.
     compensate_gain : bool, default=True
         Estimate the camera's exposure each frame (the median ratio of frame
-        to background over a sparse grid of background pixels) and divide
-        the samples by it: auto-exposure and clouds no longer turn the frame
-        white.
+        to background over a sparse grid of background pixels, each against
+        its nearest background component) and divide the samples by 90% of
+        the change (the rest is learned, so that the estimate cannot drift):
+        auto-exposure and clouds no longer turn the frame white.
     light_change : float, default=0.2
         A frame in which more than this fraction of the pixels turns
         foreground at once is a light change (a lamp, a door): those pixels
@@ -687,7 +688,7 @@ class BackgroundMixture:
         scale = params.intensity_scale
         if feedback is not None and params.compensate_gain and n > 1:
             scale = np.float32(scale / feedback.estimate_gain(
-                frame, params.intensity_scale, planes, k))
+                frame, params.intensity_scale, planes, k, self.n_components_))
         f32 = np.float32
         scalars = UpdateParams(
             f32(alpha), f32(prune), params.var_threshold, params.background_ratio,

@@ -159,46 +159,58 @@ def probability_from_distance(min_distance, threshold, mask, probability):
 
 
 @njit(**JIT_OPTIONS)
-def gain_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid, min_weight,
-                min_level, background_only, ratios):
+def gain_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_raw, grid,
+                min_weight, min_level, background_only, ratios):
     """Frame-to-model brightness ratios on a ``grid``-pixel lattice; returns how many.
 
     A lattice pixel counts when it was background in the previous frame
-    (``previous_raw`` 0; any pixel if not ``background_only``) and its
-    heaviest component holds at least
-    ``min_weight``; the ratio is the sample's channel sum (times
-    ``intensity_scale``) over that component's mean's, when the latter
-    exceeds ``min_level``. ``ratios`` must hold one slot per lattice pixel.
+    (``previous_raw`` 0; any pixel if not ``background_only``); its ratio is
+    the sample's channel sum (times ``intensity_scale``) over the channel sum
+    of the mean of its *nearest* settled component (weight at least
+    ``min_weight``, mean sum above ``min_level``). The nearest, not the
+    heaviest: a pixel with two backgrounds (an escalator's steps, leaves and
+    sky) showing its second one is no exposure change. ``ratios`` must hold
+    one slot per lattice pixel.
     """
     height, width, n_channels = frame.shape
     count = 0
     for y in range(grid // 2, height, grid):
         for x in range(grid // 2, width, grid):
-            index = y * width + x
-            if (background_only and previous_raw[y, x] != 0) or planes[0, index] < min_weight:
+            if background_only and previous_raw[y, x] != 0:
                 continue
-            level = np.float32(0.0)
+            index = y * width + x
             observed = np.float32(0.0)
             for c in range(n_channels):
-                level += planes[n_components + c, index]
                 observed += np.float32(frame[y, x, c])
-            if level > min_level:
-                ratios[count] = observed * np.float32(intensity_scale) / level
+            observed *= np.float32(intensity_scale)
+            nearest = np.float32(0.0)
+            gap = np.float32(np.inf)
+            for k in range(n_modes[y, x]):
+                if planes[k, index] < min_weight:
+                    continue
+                level = np.float32(0.0)
+                for c in range(n_channels):
+                    level += planes[n_components + k * n_channels + c, index]
+                if level > min_level and abs(observed - level) < gap:
+                    gap = abs(observed - level)
+                    nearest = level
+            if nearest > 0:
+                ratios[count] = observed / nearest
                 count += 1
     return count
 
 
 @njit(**JIT_OPTIONS)
-def exposure_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid, min_weight,
-                    min_level, min_count, ratios):
+def exposure_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_raw, grid,
+                    min_weight, min_level, min_count, ratios):
     """:func:`gain_ratios` of the background lattice pixels, or of every settled one
     when fewer than ``min_count`` qualify; returns how many (the caller takes the
     median: NumPy's, as Numba's np.median cost 2 s of the first compile)."""
-    count = gain_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid,
-                        min_weight, min_level, True, ratios)
+    count = gain_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_raw,
+                        grid, min_weight, min_level, True, ratios)
     if count < min_count:
-        count = gain_ratios(frame, intensity_scale, planes, n_components, previous_raw, grid,
-                            min_weight, min_level, False, ratios)
+        count = gain_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_raw,
+                            grid, min_weight, min_level, False, ratios)
     return count
 
 

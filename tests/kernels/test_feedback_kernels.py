@@ -96,18 +96,39 @@ def test_gain_ratios_matches_numpy():
     height, width, k, grid = 30, 41, 3, 4
     frame = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     planes = rng.random((k * 4 + k, 2048)).astype(np.float32) * 200
-    planes[0] = rng.random(2048).astype(np.float32)
+    planes[:k] = rng.random((k, 2048)).astype(np.float32)
+    n_modes = rng.integers(0, k + 1, (height, width)).astype(np.uint8)
     previous = random_mask(rng, (height, width))
     ratios = np.empty(height * width, np.float32)
-    count = gain_ratios(frame, 0.5, planes, k, previous, grid, 0.5, 8.0, True, ratios)
+    count = gain_ratios(frame, 0.5, planes, k, n_modes, previous, grid, 0.3, 8.0, True, ratios)
     expected = []
     for y in range(grid // 2, height, grid):
         for x in range(grid // 2, width, grid):
             i = y * width + x
-            level = planes[k:k + 3, i].sum()
-            if previous[y, x] == 0 and planes[0, i] >= 0.5 and level > 8.0:
-                expected.append(frame[y, x].astype(np.float64).sum() * 0.5 / level)
+            observed = frame[y, x].astype(np.float64).sum() * 0.5
+            # the nearest settled component's mean, by channel sum
+            levels = [planes[k + 3 * j:k + 3 * j + 3, i].astype(np.float64).sum()
+                      for j in range(n_modes[y, x]) if planes[j, i] >= 0.3]
+            levels = [level for level in levels if level > 8.0]
+            if previous[y, x] == 0 and levels:
+                expected.append(observed / min(levels, key=lambda level: abs(observed - level)))
+    assert len(expected) > 10
     np.testing.assert_allclose(ratios[:count], expected, rtol=1e-5)
-    every = gain_ratios(frame, 0.5, planes, k, np.full_like(previous, 255), grid, 0.5, 8.0,
-                        False, ratios)
+    every = gain_ratios(frame, 0.5, planes, k, n_modes, np.full_like(previous, 255), grid, 0.3,
+                        8.0, False, ratios)
     assert every > count
+
+
+def test_gain_is_measured_against_the_nearest_background_not_the_heaviest():
+    # Two backgrounds (an escalator's bright and dark steps): showing the
+    # dark one, under an unchanged exposure, the pixel says 1, not 0.5.
+    k = 2
+    planes = np.zeros((k * 4 + k, 1), np.float32)
+    planes[0], planes[1] = 0.6, 0.4              # weights
+    planes[k:k + 3] = 200.0                      # the heavier mode: bright
+    planes[k + 3:k + 6] = 100.0                  # the other: dark
+    ratios = np.empty(1, np.float32)
+    dark = np.full((1, 1, 3), 100, np.uint8)
+    count = gain_ratios(dark, 1.0, planes, k, np.full((1, 1), 2, np.uint8),
+                        np.zeros((1, 1), np.uint8), 1, 0.2, 8.0, True, ratios)
+    assert count == 1 and ratios[0] == 1.0
