@@ -3,7 +3,7 @@
 
 Scenes: every kind of :mod:`bgmix.synth` (written once to a temporary CDnet-layout
 folder, so all methods read identical frames) and the shared CDnet 2014
-``baseline/highway`` sequence when ``../shared/data`` exists. Methods: each bgmix
+``baseline`` sequences (highway, office, pedestrians) when ``../shared/data`` exists. Methods: each bgmix
 preset, OpenCV MOG2 and KNN with and without a 5x5 median, ``cv2.bgsegm`` GSOC and
 MOG when opencv-contrib is installed, and pybgs algorithms when pybgs is installed.
 Every score is CDnet's (:mod:`bgmix.metrics`): counts summed over the temporal ROI.
@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -41,7 +42,9 @@ from bgmix.metrics import load_cdnet_sequence
 from bgmix.presets import PRESETS
 
 REPO = Path(__file__).resolve().parents[1]
-HIGHWAY = REPO.parent / "shared" / "data" / "cdnet2014" / "baseline" / "highway"
+CDNET = REPO.parent / "shared" / "data" / "cdnet2014" / "baseline"
+CDNET_SEQUENCES = ("highway", "office", "pedestrians")
+"""The shared CDnet 2014 baseline sequences, scored when ``../shared/data`` exists."""
 OPENCV_METHODS = ["mog2", "mog2+median", "knn", "knn+median", "gsoc", "mog"]
 PYBGS_METHODS = ["SuBSENSE", "PixelBasedAdaptiveSegmenter", "ViBe"]
 """pybgs peers run by default (PAWCS, at ~80 ms/frame, only when asked with --pybgs-methods)."""
@@ -105,17 +108,18 @@ def make(spec: Any, workdir: Path) -> evaluation.Method:
 
 
 def scenes(kinds: list[str], size: tuple[int, int], root: Path) -> list[tuple[str, Path]]:
-    """Write each synthetic scene in CDnet layout; add highway when it is there."""
+    """Write each synthetic scene in CDnet layout; add the shared CDnet sequences that are there."""
     out = []
     for kind in kinds:
         height, width = size
         scene = synth.make_scene(kind, height=height, width=width, seed=0)
         folder = synth.write_cdnet(scene, root / kind)
         out.append((f"synthetic {kind}", folder))
-    if HIGHWAY.is_dir():
-        out.append(("CDnet highway", HIGHWAY))
-    else:
-        print(f"{HIGHWAY} is absent: the real sequence is left out", file=sys.stderr)
+    for name in CDNET_SEQUENCES:
+        if (CDNET / name).is_dir():
+            out.append((f"CDnet {name}", CDNET / name))
+        else:
+            print(f"{CDNET / name} is absent: that real sequence is left out", file=sys.stderr)
     return out
 
 
@@ -185,7 +189,10 @@ def markdown(rows: list[dict[str, Any]], command: str) -> str:
 
 def replace_section(path: Path, heading: str, body: str) -> None:
     text = path.read_text() if path.exists() else ""
-    start = text.find(heading)
+    # The heading as a whole line ("## Mask quality" is also the start of
+    # "### Mask quality per ...", and of "## Mask quality: the defaults").
+    found = re.search(rf"^{re.escape(heading)}$", text, flags=re.MULTILINE)
+    start = found.start() if found else -1
     if start < 0:
         text = text.rstrip() + f"\n\n{heading}\n\n{body}"
     else:
