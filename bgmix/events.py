@@ -913,5 +913,7 @@ def zone_csv_path(path: str | os.PathLike[str], zone: str) -> Path:
     >>> zone_csv_path("out/events.csv", "door").as_posix()
     'out/events-door.csv'
     """
+    from bgmix.outputs.tables import zone_path
+
     path = Path(path)
-    return path.with_name(f"{path.stem}-{zone}{path.suffix or '.csv'}")
+    return zone_path(path if path.suffix else path.with_suffix(".csv"), zone)

@@ -36,14 +36,21 @@ def read_stamp(frame: np.ndarray) -> int:
     return sum(1 << bit for bit in range(20) if frame[4, bit * 8 + 4].mean() > 127)
 
 
-def serve(port_queue, sent, size, fps, video):
-    capture = cv2.VideoCapture(video)
+def read_resized(video, size: tuple[int, int]) -> list[np.ndarray]:
+    """Every frame of ``video``, resized to ``size`` (width, height)."""
+    capture = cv2.VideoCapture(str(video))
     frames = []
     while True:
         ok, frame = capture.read()
         if not ok:
             break
         frames.append(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
+    capture.release()
+    return frames
+
+
+def serve(port_queue, sent, size, fps, video):
+    frames = read_resized(video, size)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):

@@ -38,19 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+from bench_live import read_resized  # scripts/ is on the path when a script runs
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def make_clip(path: Path, size: tuple[int, int], n_frames: int) -> None:
-    capture = cv2.VideoCapture(str(REPO / "videos" / "sample.mkv"))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
-    capture.release()
+    frames = read_resized(REPO / "videos" / "sample.mkv", size)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), 25.0, size)
     for i in range(n_frames):
         writer.write(frames[i % len(frames)])

@@ -35,6 +35,7 @@ from bgmix.serve import (LiveServer, config_toml, is_loopback, non_loopback_warn
                          parse_serve_address, serve_run, settings_from, validate_changes)
 from tests.serve_helpers import (HEIGHT, WIDTH, Chromium, MjpegCamera, StreamReader, chromium_binary,
                            get_json, http, png_to_array, raw_request, wait_for)
+from tests.media import read_video
 
 from bgmix.presets import DEFAULTS
 
@@ -718,14 +719,8 @@ def test_two_browsers_and_the_token(start_live):
 def test_docs_screenshot(start_live, tmp_path):
     """docs/serve.png: the page on the bundled sample clip, looped as a camera."""
     _need_chromium()
-    capture = cv2.VideoCapture(str(REPO / "videos" / "sample.mkv"))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.resize(frame, (320, 240), interpolation=cv2.INTER_LINEAR))
-    capture.release()
+    frames = [cv2.resize(frame, (320, 240), interpolation=cv2.INTER_LINEAR)
+              for frame in read_video(REPO / "videos" / "sample.mkv")]
     live = start_live(RunOptions(jsonl=str(tmp_path / "blobs.jsonl")), frames=np.stack(frames), fps=25.0)
     http("POST", live.url + "api/params", {"median": 3, "min_area": 10})
     http("POST", live.url + "api/zones", {"zones": ["lane=20,150,300,150,300,235,20,235"]})

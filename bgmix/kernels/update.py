@@ -555,6 +555,25 @@ def _build(spec: UpdateSpec):
         s[at(f_nm, x)] = np.float32(nm)
 
     @closure_jit(inline="always")
+    def shadow_brightness(planes, first, pixel, x_0, x_1, x_2):
+        """The shadow test's ``x . mu`` and ``|mu|^2`` for the mean at plane ``first``
+        (and the mean itself): OpenCV's sums, in its order."""
+        zero = np.float32(0.0)
+        m0 = planes[first, pixel]
+        numerator = x_0 * m0
+        denominator = m0 * m0
+        m1 = zero
+        m2 = zero
+        if three:
+            m1 = planes[first + 1, pixel]
+            m2 = planes[first + 2, pixel]
+            numerator += x_1 * m1
+            numerator += x_2 * m2
+            denominator += m1 * m1
+            denominator += m2 * m2
+        return numerator, denominator, m0, m1, m2
+
+    @closure_jit(inline="always")
     def shadow_passes(s, row, x0, n, planes, mean_base, cov_base, max_modes, tb_,
                       background_ratio, tau):
         """OpenCV's shadow test, component by component, for the chunk's foreground."""
@@ -577,22 +596,10 @@ def _build(spec: UpdateSpec):
                 tb = s[at(f_thr, x)] if pixel_planes else tb_
                 live = (fk < s[at(f_nm, x)]) & (not done)
                 x_0 = s[at(f_x, x)]
-                m0 = planes[mean_base + k * n_channels + 0, row + xi]
-                numerator = x_0 * m0
-                denominator = m0 * m0
-                x_1 = zero
-                x_2 = zero
-                m1 = zero
-                m2 = zero
-                if three:
-                    x_1 = s[at(f_x + 1, x)]
-                    x_2 = s[at(f_x + 2, x)]
-                    m1 = planes[mean_base + k * n_channels + 1, row + xi]
-                    m2 = planes[mean_base + k * n_channels + 2, row + xi]
-                    numerator += x_1 * m1
-                    numerator += x_2 * m2
-                    denominator += m1 * m1
-                    denominator += m2 * m2
+                x_1 = s[at(f_x + 1, x)] if three else zero
+                x_2 = s[at(f_x + 2, x)] if three else zero
+                numerator, denominator, m0, m1, m2 = shadow_brightness(
+                    planes, mean_base + k * n_channels, row + xi, x_0, x_1, x_2)
                 c0, c1, c2, c3, c4, c5 = component_cov(s, planes, row, cov_base, k, xi, x)
                 no_mean = denominator == zero
                 in_range = (numerator <= denominator) & (numerator >= tau * denominator)
@@ -635,18 +642,8 @@ def _build(spec: UpdateSpec):
         total = zero
         shadow = zero
         for k in range(live):
-            m0 = planes[mean_base + k * n_channels + 0, row + xi]
-            numerator = x_0 * m0
-            denominator = m0 * m0
-            m1 = zero
-            m2 = zero
-            if three:
-                m1 = planes[mean_base + k * n_channels + 1, row + xi]
-                m2 = planes[mean_base + k * n_channels + 2, row + xi]
-                numerator += x_1 * m1
-                numerator += x_2 * m2
-                denominator += m1 * m1
-                denominator += m2 * m2
+            numerator, denominator, m0, m1, m2 = shadow_brightness(
+                planes, mean_base + k * n_channels, row + xi, x_0, x_1, x_2)
             if denominator == zero:
                 break
             if (numerator <= denominator) & (numerator >= tau * denominator):

@@ -88,7 +88,8 @@ class _BlobsLike(Protocol):
 
 
 def zone_path(path: str | os.PathLike[str], zone: str) -> Path:
-    """Where a zone's MOT file goes next to the whole view's: ``det.txt`` -> ``det-door.txt``.
+    """Where a zone's file goes next to the whole view's: ``det.txt`` -> ``det-door.txt``
+    (the MOT exports; :func:`bgmix.events.zone_csv_path` for the event lists).
 
     Examples
     --------
