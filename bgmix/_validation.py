@@ -9,6 +9,19 @@ import numpy as np
 
 SUPPORTED_DTYPES = (np.uint8, np.uint16, np.float32)
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_INTEGER_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+# Looked up once: np.iinfo/np.finfo cost microseconds on every frame.
+
+
+def frame_may_overflow(dtype: np.dtype, scale: float) -> bool:
+    """Whether a frame of ``dtype`` times ``scale`` can overflow float32 (then
+    :func:`as_frame` scans its values); False for the common cases."""
+    scale = float(np.float32(scale))
+    if dtype == np.float32:
+        return scale > 1.0
+    return _INTEGER_MAX[np.dtype(dtype)] * scale > _FLOAT32_MAX
+
 
 def check_int(name: str, value: object, low: int, high: int | None = None) -> int:
     """Return ``value`` as an int after checking ``low <= value <= high``."""
@@ -95,13 +108,9 @@ def as_frame(frame: object, where: str = "frame", scale: float = 1.0) -> np.ndar
             )
     # Only a scale above 1 on float frames, or a huge one on integer frames,
     # can overflow; the common cases skip the extra pass over the frame.
-    scale = float(np.float32(scale))
-    float32_max = float(np.finfo(np.float32).max)
-    if frame.dtype == np.float32:
-        may_overflow = scale > 1.0
-    else:
-        may_overflow = float(np.iinfo(frame.dtype).max) * scale > float32_max
-    if may_overflow:
+    if frame_may_overflow(frame.dtype, scale):
+        scale = float(np.float32(scale))
+        float32_max = _FLOAT32_MAX
         if frame.dtype == np.float32:
             largest = max(abs(float(frame.min())), abs(float(frame.max())))
         else:

@@ -18,7 +18,7 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numba
 import numpy as np
@@ -486,7 +486,7 @@ class BackgroundMixture:
         >>> model.reset().is_initialized
         False
         """
-        for name in ("_planes", "_views", "_layout", "_feedback", "n_components_",
+        for name in ("_planes", "_views", "_layout", "_feedback", "_steady", "n_components_",
                      "n_frames_seen_", "frame_shape_", "frame_dtype_"):
             self.__dict__.pop(name, None)
         return self
@@ -612,7 +612,19 @@ class BackgroundMixture:
         >>> bool(np.isfinite(log_lik).all())
         True
         """
+        steady = self.__dict__.get("_steady")
+        if (steady is not None and known_foreground is None and probability is None
+                and log_likelihood is None and out is None and threshold_map is None
+                and rate_map is None and type(frame) is np.ndarray
+                and frame.shape == steady.shape and frame.dtype == steady.dtype
+                and frame.flags.c_contiguous
+                and self.__dict__.get("_kernel_params") is steady.params
+                and self.__dict__.get("_planes") is steady.planes):
+            rate = self._check_learning_rate(learning_rate)
+            if rate is None or rate < 1.0:
+                return self._apply_steady(frame, rate, steady)
         params = self._validated()
+        raw_shape = frame.shape if isinstance(frame, np.ndarray) else None
         frame = check.as_frame(frame, scale=params.intensity_scale)
         height, width, n_channels = frame.shape
         rate = self._check_learning_rate(learning_rate)
@@ -670,15 +682,7 @@ class BackgroundMixture:
             out = check.as_output(out, shape, np.uint8, "out")
 
         self.n_frames_seen_ += 1
-        n = self.n_frames_seen_
-        # As OpenCV: the first frame after (re)initialisation always uses the
-        # automatic rate, so the model is never born frozen.
-        if rate is not None and rate >= 0 and n > 1:
-            alpha = rate
-        else:
-            alpha = 1.0 / min(2 * n, params.history)
-        # OpenCV computes -learningRate * fCT in double, then rounds to float.
-        prune = -alpha * float(params.complexity_reduction)
+        alpha, prune = self._rates(rate, params)
         entry = _REGISTRY[params.covariance_type]
         spec = UpdateSpec(entry.metric(n_channels), n_channels, not entry.per_component,
                           params.detect_shadows, probability is not None and feedback is None,
@@ -686,15 +690,10 @@ class BackgroundMixture:
         planes = self.__dict__["_planes"]
         k = int(self.n_components)
         scale = params.intensity_scale
-        if feedback is not None and params.compensate_gain and n > 1:
+        if feedback is not None and params.compensate_gain and self.n_frames_seen_ > 1:
             scale = np.float32(scale / feedback.estimate_gain(
                 frame, params.intensity_scale, planes, k, self.n_components_))
-        f32 = np.float32
-        scalars = UpdateParams(
-            f32(alpha), f32(prune), params.var_threshold, params.background_ratio,
-            params.var_threshold_gen, params.var_init, params.var_min, params.var_max,
-            params.tau, f32(params.shadow_value), f32(scale), MAX_CORRELATION,
-            f32(params.neighbourhood_radius))
+        scalars = _update_params(params, alpha, prune, scale)
         probability_out = probability if probability is not None else _EMPTY_F32
         if log_likelihood is not None:
             # From the state before this frame: scored first.
@@ -711,10 +710,57 @@ class BackgroundMixture:
             return out
         arguments = (frame, planes, k, self.n_components_, out, probability_out,
                      threshold_plane, rate_plane, scalars)
-        run_bands(update_kernel(spec), arguments, n_threads)
-        if params.neighbourhood_radius > 0:
-            run_bands(neighbourhood_kernel(spec), arguments[:7] + (scalars,), n_threads)
+        kernel = update_kernel(spec)
+        neighbours = neighbourhood_kernel(spec) if params.neighbourhood_radius > 0 else None
+        run_bands(kernel, arguments, n_threads)
+        if neighbours is not None:
+            run_bands(neighbours, arguments[:7] + (scalars,), n_threads)
+        if (not user_planes and probability is None and log_likelihood is None
+                and raw_shape is not None and frame.dtype != np.float32
+                and not check.frame_may_overflow(frame.dtype, params.intensity_scale)):
+            # What this call checked holds for every later frame of this shape
+            # and dtype while the parameters and the state stay: the next
+            # such calls skip straight to the kernel (_apply_steady).
+            self.__dict__["_steady"] = _Steady(params, planes, raw_shape, frame.dtype, k,
+                                               kernel, neighbours)
         return out
+
+    def _apply_steady(self, frame: np.ndarray, rate: float | None, steady: _Steady) -> np.ndarray:
+        """:meth:`apply` of an integer frame of the model's shape and dtype,
+        with no optional outputs: what the full path computes, without its
+        checks (each passed for this shape, dtype and parameters). On small
+        frames the checks cost a fifth of the kernel's time."""
+        params = steady.params
+        if frame.ndim == 2:
+            frame = frame[:, :, np.newaxis]
+        self.n_frames_seen_ += 1
+        alpha, prune = self._rates(rate, params)
+        scalars = steady.scalars
+        if scalars is None or scalars.alpha != np.float32(alpha) or scalars.prune != np.float32(prune):
+            # Constant once the automatic rate reaches 1 / history.
+            scalars = _update_params(params, alpha, prune, params.intensity_scale)
+            self.__dict__["_steady"] = steady._replace(scalars=scalars)
+        height, width = frame.shape[:2]
+        out = np.empty((height, width), np.uint8)
+        arguments = (frame, steady.planes, steady.n_components, self.n_components_, out,
+                     _EMPTY_F32, _EMPTY_F32, _EMPTY_F32, scalars)
+        n_threads = resolve_threads(params.n_threads)
+        run_bands(steady.kernel, arguments, n_threads)
+        if steady.neighbours is not None:
+            run_bands(steady.neighbours, arguments[:7] + (scalars,), n_threads)
+        return out
+
+    def _rates(self, rate: float | None, params: _KernelParams) -> tuple[float, float]:
+        """This frame's learning rate ``alpha`` and OpenCV's ``prune``."""
+        n = self.n_frames_seen_
+        # As OpenCV: the first frame after (re)initialisation always uses the
+        # automatic rate, so the model is never born frozen.
+        if rate is not None and rate >= 0 and n > 1:
+            alpha = rate
+        else:
+            alpha = 1.0 / min(2 * n, params.history)
+        # OpenCV computes -learningRate * fCT in double, then rounds to float.
+        return alpha, -alpha * float(params.complexity_reduction)
 
     def _apply_feedback(self, feedback: FeedbackState, spec: UpdateSpec, frame: np.ndarray,
                         planes: np.ndarray, k: int, threshold_plane: np.ndarray,
@@ -1236,6 +1282,7 @@ class BackgroundMixture:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_kernel_params"] = None
+        state.pop("_steady", None)  # compiled kernels; chosen again by the next apply
         state.pop("_views", None)  # views of _planes; rebuilt on unpickling
         return state
 
@@ -1250,3 +1297,27 @@ class BackgroundMixture:
 
 
 _EMPTY_F32 = np.zeros((1, 1), np.float32)
+
+
+class _Steady(NamedTuple):
+    """What :meth:`BackgroundMixture.apply` checked and chose for a plain call,
+    reused while the parameters (``params``) and the state (``planes``) are the
+    same objects and frames keep ``shape`` and ``dtype``."""
+
+    params: Any
+    planes: np.ndarray
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    n_components: int
+    kernel: Any
+    neighbours: Any
+    scalars: UpdateParams | None = None
+
+
+def _update_params(params: Any, alpha: float, prune: float, scale: float) -> UpdateParams:
+    f32 = np.float32
+    return UpdateParams(
+        f32(alpha), f32(prune), params.var_threshold, params.background_ratio,
+        params.var_threshold_gen, params.var_init, params.var_min, params.var_max,
+        params.tau, f32(params.shadow_value), f32(scale), MAX_CORRELATION,
+        f32(params.neighbourhood_radius))

@@ -330,3 +330,36 @@ def test_a_parameter_assigned_after_apply_is_the_one_the_kernel_uses():
     model.history = 0                  # and the assigned value is validated
     with pytest.raises(ValueError, match="history must be >= 1"):
         model.apply(background)
+
+
+@pytest.mark.parametrize("preset", ["mog2", "full"])
+@pytest.mark.parametrize("grey", [False, True])
+def test_repeated_plain_applies_compute_what_the_checked_path_computes(scene, preset, grey):
+    """After one plain apply, frames of the same shape and dtype skip the checks
+    (BackgroundMixture._apply_steady); passing ``out`` takes the full path. Both
+    must give the same masks and state, also across a learning-rate change, a
+    parameter assignment, a non-contiguous frame and a re-initialisation."""
+    frames = [f[..., 1].copy() if grey else f for f in scene.frames[:40]]
+    quick = BackgroundMixture.from_preset(preset, n_threads=1)
+    checked = BackgroundMixture.from_preset(preset, n_threads=1)
+
+    def both(frame, **kw):
+        mask = quick.apply(frame, **kw)
+        expected = checked.apply(frame, out=np.empty(frame.shape[:2], np.uint8), **kw)
+        np.testing.assert_array_equal(mask, expected)
+        return mask
+
+    for t, frame in enumerate(frames):
+        if t == 15:
+            quick.var_threshold = checked.var_threshold = 4.0 * quick.var_threshold
+        rate = 0.0 if t == 20 else (0.05 if t == 21 else None)
+        both(frame if t != 25 else np.flip(frame, axis=1), learning_rate=rate)
+    assert quick.__dict__.get("_steady") is not None      # the quick path was the one taken
+    for a, b in zip([quick.weights_, quick.means_, quick.n_components_],
+                    [checked.weights_, checked.means_, checked.n_components_]):
+        np.testing.assert_array_equal(a, b)
+    assert quick.n_frames_seen_ == checked.n_frames_seen_ == len(frames)
+    both(frames[0][:20], learning_rate=1)                  # re-initialised at a new size
+    assert quick.n_frames_seen_ == 1 and quick.frame_shape_[:2] == (20, frames[0].shape[1])
+    with pytest.raises(ValueError, match="initialised with shape"):
+        quick.apply(frames[0])

@@ -121,7 +121,7 @@ def clamp_variance(var, var_min, var_max):
     return var_max if var > var_max else var
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def mahalanobis_det3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz):
     """``(d^T S^-1 d, det S)`` for a 3x3 covariance ``S``, in the arguments' type.
 
@@ -147,14 +147,14 @@ def mahalanobis_det3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz):
     return d0 * d0 * r0 + z1 * z1 * r1 + z2 * z2 / q22, sxx * p11 * q22
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def mahalanobis3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz):
     """Squared Mahalanobis distance ``d^T S^-1 d`` for a 3x3 covariance ``S``
     (:func:`mahalanobis_det3`; the unused determinant is optimised away)."""
     return mahalanobis_det3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz)[0]
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def clamp_covariance3(sxx, sxy, sxz, syy, syz, szz, var_min, var_max, max_corr):
     """Project a symmetric 3x3 matrix onto the allowed covariances.
 
@@ -180,7 +180,7 @@ def clamp_covariance3(sxx, sxy, sxz, syy, syz, szz, var_min, var_max, max_corr):
     return sxx, sxy, sxz, syy, syz, szz
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def update_covariance3(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k,
                        var_min, var_max, max_corr):
     """``S + k (d d^T - S)``, then :func:`clamp_covariance3`."""

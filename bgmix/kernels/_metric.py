@@ -94,7 +94,7 @@ def diag_distance(three, d0, d1, d2, c0, c1, c2, c3, c4, c5):
     return dist2, np.float32(1.0)
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def full_distance(three, d0, d1, d2, c0, c1, c2, c3, c4, c5):
     """``D`` the squared Mahalanobis distance under the full covariance, ``s = 1``."""
     return mahalanobis3(d0, d1, d2, c0, c1, c2, c3, c4, c5), np.float32(1.0)
@@ -130,7 +130,7 @@ def diag_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
     return n0, n1, n2, c3, c4, c5
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def full_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
                var_min, var_max, max_corr):
     """Variances into ``[var_min, var_max]``, correlations within ``max_corr``."""

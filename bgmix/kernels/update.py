@@ -51,6 +51,16 @@ and a pixel's dead components are never read. OpenCV's
 pixel-interleaved loop instead branches on every component of every pixel
 (busy real footage mispredicts many of those branches).
 
+The "full" covariance's learning costs as much as its test (four square
+roots and three divisions against the test's three divisions), and a
+vectorised pass pays it for every pixel of the chunk, kept by a select.
+Past the first component few pixels are still looking for a match (those
+showing their second or third colour), so there, when at most
+1/:data:`SPARSE_LEARN` of the chunk is, the pass only tests and notes each
+learning pixel's gain, and :func:`learn_split` then updates those pixels'
+covariances one by one (the same arithmetic, so the same state): 15-20%
+of the full preset's time on busy clips.
+
 Steps 2 and 4 move components between slots; they concern a few per cent
 of the pixels (1% rise, 1-5% create on real clips) and run as scalar
 fix-ups on those pixels only. Step 3 is one pass per live slot. The shadow
@@ -103,6 +113,11 @@ SPARSE_FOREGROUND = 4
 """A chunk with at most 1/4 of its pixels foreground runs the shadow test
 pixel by pixel (only those pixels, stopping as OpenCV's loop does); a busier
 chunk runs it as passes over every pixel, vectorised."""
+
+SPARSE_LEARN = 3
+"""A split pass (the "full" covariance, components after the first) where at
+most 1/4 of the chunk's pixels learn updates their covariances pixel by
+pixel; with more, as one vectorised pass over the chunk."""
 
 BAND_ROWS = 8
 """Rows per band dealt to a thread; rows of a band run in order, which keeps
@@ -261,6 +276,16 @@ def _build(spec: UpdateSpec):
     # Spherical's shadow passes cost little (no matrix): there the
     # pixel-by-pixel test measured 10% slower on real clips.
     sparse = SPARSE_FOREGROUND if metric != METRIC_SPHERICAL else 0
+    # The full covariance's learning (four square roots, three divisions)
+    # costs as much as its test; after the first component few pixels
+    # still match, so passes 1.. learn apart from the test (learn_split).
+    split = metric == METRIC_FULL and not tied
+    sparse_learn = SPARSE_LEARN if split else 0
+    # The split kernel calls the full hooks from two loops, and LLVM then
+    # inlined them into neither (scalar passes, 2.5x slower): Numba inlines
+    # them there. Elsewhere LLVM's choice stands, which compiles faster
+    # (the default model's first apply: 8 s, 10 s with everything inlined).
+    inline_metric = "always" if split else "never"
 
     # Scratch fields, each CHUNK float32 wide.
     f_x = 0                          # the sample, C channels, in model units
@@ -283,7 +308,8 @@ def _build(spec: UpdateSpec):
     f_done = f_prune + 1             # shadow test finished
     f_tw = f_done + 1                # shadow test's cumulative weight
     f_shadow = f_tw + 1              # shadow found
-    n_fields = f_shadow + 1
+    f_gain = f_shadow + 1            # a split pass's gain a / w where the pixel learns, else 0
+    n_fields = f_gain + 1
     scratch_size = n_fields * ch
 
     @closure_jit(signature="uint64(int64, int64)")
@@ -292,7 +318,7 @@ def _build(spec: UpdateSpec):
         # (which would hide the unit stride from the vectoriser).
         return np.uint64(field * ch + x)
 
-    @closure_jit()
+    @closure_jit(inline=inline_metric)
     def component_cov(s, planes, row, cov_base, k, xi, x):
         """Component ``k``'s covariance scalars (the pixel's when tied)."""
         zero = np.float32(0.0)
@@ -323,11 +349,16 @@ def _build(spec: UpdateSpec):
 
     @closure_jit(inline="always")
     def test_pass(s, k, y, row, x0, n, planes, mean_base, cov_base, n_modes, a_, a1_,
-                  p_, tb_, background_ratio, tg, var_min, var_max, max_corr):
+                  p_, tb_, background_ratio, tg, var_min, var_max, max_corr, fused):
         """Pass ``k`` for pixels that may still match: decay, match, learn, prune.
 
+        ``fused`` (a constant of the call site): the covariances learn in
+        the pass, for every pixel, kept by a select. Otherwise (a split
+        pass) only their gain is noted and :func:`learn_split` learns them
+        after the pass: only the learning pixels when they are few.
+
         Returns (does any pixel visit component k + 1, may any of those
-        still match, did any pixel learn).
+        still match).
         """
         zero = np.float32(0.0)
         one = np.float32(1.0)
@@ -387,9 +418,10 @@ def _build(spec: UpdateSpec):
             # weight 0) nor where a subnormal rate rounded the weight to 0.
             learn = match & (weight > zero) & (a > zero)
             gain = a / weight
-            n0, n1, n2, n3, n4, n5 = learn_covariance(
-                three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
-                var_min, var_max, max_corr)
+            if fused:
+                n0, n1, n2, n3, n4, n5 = learn_covariance(
+                    three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
+                    var_min, var_max, max_corr)
             if want_probability:
                 nearest = scaled_distance(dist2, scale)
                 min_out = nearest if among_background & (nearest < min_in) else min_in
@@ -410,15 +442,18 @@ def _build(spec: UpdateSpec):
             if three:
                 s[at(f_m + 1, x)] = m1 - gain * d1 if learn else m1
                 s[at(f_m + 2, x)] = m2 - gain * d2 if learn else m2
-            f_cov = f_t if tied else f_s
-            s[at(f_cov, x)] = n0 if learn else c0
-            if has_1:
-                s[at(f_cov + 1, x)] = n1 if learn else c1
-                s[at(f_cov + 2, x)] = n2 if learn else c2
-            if has_3:
-                s[at(f_cov + 3, x)] = n3 if learn else c3
-                s[at(f_cov + 4, x)] = n4 if learn else c4
-                s[at(f_cov + 5, x)] = n5 if learn else c5
+            if fused:
+                f_cov = f_t if tied else f_s
+                s[at(f_cov, x)] = n0 if learn else c0
+                if has_1:
+                    s[at(f_cov + 1, x)] = n1 if learn else c1
+                    s[at(f_cov + 2, x)] = n2 if learn else c2
+                if has_3:
+                    s[at(f_cov + 3, x)] = n3 if learn else c3
+                    s[at(f_cov + 4, x)] = n4 if learn else c4
+                    s[at(f_cov + 5, x)] = n5 if learn else c5
+            else:
+                s[at(f_gain, x)] = gain if learn else zero
             s[at(f_rise, x)] = rise_w
             s[at(f_match, x)] = matched
             s[at(f_total, x)] = total + weight if visited else total
@@ -432,14 +467,68 @@ def _build(spec: UpdateSpec):
         for x in range(n):
             planes[k, row + np.uint64(x0 + x)] = s[at(f_w, x)]
         if learned_any:
+            if not fused:
+                # Before the means are written back: it reads the old ones.
+                learn_split(s, k, row, x0, n, planes, mean_base, cov_base, var_min, var_max,
+                            max_corr)
             for c in range(n_channels):
                 for x in range(n):
                     planes[mean_base + k * n_channels + c, row + np.uint64(x0 + x)] = s[at(f_m + c, x)]
-            if not tied:
+            if fused and not tied:
                 for q in range(slot_planes):
                     for x in range(n):
                         planes[cov_base + k * slot_planes + q, row + np.uint64(x0 + x)] = s[at(f_s + q, x)]
         return more, pending
+
+    @closure_jit(inline="always")
+    def learn_split(s, k, row, x0, n, planes, mean_base, cov_base, var_min, var_max, max_corr):
+        """The covariance learning of a split :func:`test_pass`, pixel by
+        pixel for the pixels that learn: the same arithmetic on the same
+        values as a fused pass."""
+        zero = np.float32(0.0)
+        first = cov_base + k * slot_planes
+        for x in range(n):
+            gain = s[at(f_gain, x)]
+            if gain == zero:
+                continue
+            pixel = row + np.uint64(x0 + x)
+            d0, d1, d2 = sample_offset(s, x, planes, mean_base + k * n_channels, pixel)
+            c0, c1, c2, c3, c4, c5 = component_cov(s, planes, row, cov_base, k,
+                                                   np.uint64(x0 + x), x)
+            n0, n1, n2, n3, n4, n5 = learn_covariance(
+                three, d0, d1, d2, zero, c0, c1, c2, c3, c4, c5, gain,
+                var_min, var_max, max_corr)
+            planes[first, pixel] = n0
+            planes[first + 1, pixel] = n1
+            planes[first + 2, pixel] = n2
+            planes[first + 3, pixel] = n3
+            planes[first + 4, pixel] = n4
+            planes[first + 5, pixel] = n5
+
+    @closure_jit(inline="always")
+    def split_or_fused_pass(fused, s, k, y, row, x0, n, planes, mean_base, cov_base, n_modes,
+                            a, a1, p, tb, background_ratio, tg, var_min, var_max, max_corr):
+        if fused:
+            return test_pass(s, k, y, row, x0, n, planes, mean_base, cov_base, n_modes, a, a1,
+                             p, tb, background_ratio, tg, var_min, var_max, max_corr, True)
+        return test_pass(s, k, y, row, x0, n, planes, mean_base, cov_base, n_modes, a, a1,
+                         p, tb, background_ratio, tg, var_min, var_max, max_corr, False)
+
+    @closure_jit(inline="always")
+    def count_pending(s, k, n):
+        """Pixels of the chunk that visit component ``k`` and have not matched."""
+        fk = np.float32(k)
+        count = 0
+        for x in range(n):
+            count += np.int64((fk < s[at(f_nm, x)]) & (s[at(f_fits, x)] == np.float32(0.0)))
+        return count
+
+    @closure_jit(inline="always")
+    def sample_offset(s, x, planes, first, pixel):
+        """``d = mu - x`` for the 3-channel mean at plane ``first``."""
+        return (planes[first, pixel] - s[at(f_x, x)],
+                planes[first + 1, pixel] - s[at(f_x + 1, x)],
+                planes[first + 2, pixel] - s[at(f_x + 2, x)])
 
     @closure_jit(inline="always")
     def decay_pass(s, k, row, x0, n, planes, a1_, p_):
@@ -723,12 +812,20 @@ def _build(spec: UpdateSpec):
                     pending = True
                     k = 0
                     while k < max_modes and more:
-                        if pending:
+                        if not pending:
+                            more = decay_pass(s, k, row, x0, n, planes, a1, p)
+                        elif split:
+                            # (A branch on the closure constant, which Numba
+                            # prunes: other kernels compile one test pass.)
+                            fused = k == 0 or sparse_learn * count_pending(s, k, n) > n
+                            more, pending = split_or_fused_pass(
+                                fused, s, k, y, row, x0, n, planes, mean_base, cov_base, n_modes,
+                                a, a1, p, tb, background_ratio, tg, var_min, var_max, max_corr)
+                        else:
                             more, pending = test_pass(s, k, y, row, x0, n, planes, mean_base,
                                                       cov_base, n_modes, a, a1, p, tb,
-                                                      background_ratio, tg, var_min, var_max, max_corr)
-                        else:
-                            more = decay_pass(s, k, row, x0, n, planes, a1, p)
+                                                      background_ratio, tg, var_min, var_max,
+                                                      max_corr, True)
                         k += 1
                     n_passes = k
                     if tied:

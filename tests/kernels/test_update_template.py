@@ -212,3 +212,32 @@ def test_shadow_test_pixel_by_pixel_and_in_passes_agree_with_reference(covarianc
     mask = [model.apply(frame) for frame in frames][-1]
     assert (mask[2, 10:13] == 127).all() and (mask[5, ::2] == 127).sum() >= 15
     assert (mask[5, 1::2] == 255).sum() >= 15
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_split_learning_pixel_by_pixel_and_fused_agree_with_reference(covariance_type):
+    # "full" kernels learn a later component's covariance apart from its test
+    # when few pixels of the chunk still look for a match
+    # (bgmix.kernels.update.SPARSE_LEARN), in the test pass otherwise.
+    # Every pixel here has two colours: rows 0-3 show the second one rarely
+    # (a few pixels per row and frame: split), rows 4-7 half the time (fused).
+    # diag runs the same scene through the fused pass only.
+    from bgmix.kernels.update import CHUNK, SPARSE_LEARN
+
+    width = 40
+    assert width <= CHUNK
+    rng = np.random.default_rng(8)
+    first = rng.uniform(60, 120, (8, width, 3))
+    second = rng.uniform(150, 220, (8, width, 3))
+    share = np.where(np.arange(8) < 4, 0.1, 0.5)[:, None]
+    frames = []
+    for _ in range(60):
+        pick = rng.random((8, width)) < share
+        frame = np.where(pick[..., None], second, first) + rng.normal(0, 2.0, first.shape)
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    # The expected number of second-colour pixels per row puts rows 0-3 on the
+    # pixel-by-pixel side of the threshold and rows 4-7 on the fused side.
+    assert SPARSE_LEARN * 0.1 * width < width < SPARSE_LEARN * 0.5 * width
+    model, _ = run_both(frames, Params(n_components=3), covariance_type)
+    # Both colours were learned as components on every row.
+    assert (model.n_components_ >= 2).mean() > 0.9
