@@ -203,3 +203,45 @@ def test_concurrent_models_under_the_workqueue_layer_are_serialised_not_aborted(
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["workqueue", "same"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_band_threads_work_in_a_forked_child_and_report_errors():
+    """The band threads of bgmix._bands are started once per process; a child
+    forked after they started has none and must start its own (it used to be
+    a hang waiting for the parent's). An error in a band is raised in the caller."""
+    from bgmix._bands import run_bands
+
+    def fill(out, first, step):
+        out[first::step] = first + 1
+
+    out = np.zeros(6, np.int64)
+    run_bands(fill, (out,), 3)
+    assert out.tolist() == [1, 2, 3, 1, 2, 3]
+
+    def fails(first, step):
+        if first == 1:
+            raise ValueError("band 1 failed")
+
+    with pytest.raises(ValueError, match="band 1 failed"):
+        run_bands(fails, (), 2)
+    frame = np.zeros((24, 32, 3), np.uint8)
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if a 2-thread apply completes
+        try:
+            child = np.zeros(6, np.int64)
+            run_bands(fill, (child,), 3)
+            BackgroundMixture(n_threads=2).apply(frame)
+            os._exit(0 if child.tolist() == [1, 2, 3, 1, 2, 3] else 1)
+        except BaseException:
+            os._exit(2)
+    for _ in range(600):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        threading.Event().wait(0.1)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("a forked child hung waiting for the band threads")
+    assert os.waitstatus_to_exitcode(status) == 0
