@@ -123,7 +123,7 @@ class FeedbackState:
         count = exposure_ratios(frame, intensity_scale, planes, n_components, n_modes,
                                 self.previous_raw, self.grid, GAIN_MIN_WEIGHT, GAIN_MIN_LEVEL, enough, self.ratios)
         if count >= enough:
-            measured = float(np.median(self.ratios[:count]))
+            measured = float(_median(self.ratios[:count]))
             self.gain = 1.0 + GAIN_FOLLOW * (measured - 1.0)
         return self.gain
 
@@ -152,3 +152,21 @@ class FeedbackState:
         self.threshold, self.next_threshold = self.next_threshold, self.threshold
         self.rate, self.next_rate = self.next_rate, self.rate
 
+
+def _median(values: np.ndarray) -> np.float32:
+    """``np.median(values)`` of a 1-D float32 array, the same value, by one
+    partition: ``np.median``'s own checks and dispatch cost more than the
+    partition of a few hundred values (tens of microseconds a frame).
+
+    Examples
+    --------
+    >>> v = np.array([3, 1, 4, 1, 5, 9], np.float32)
+    >>> bool(_median(v) == np.median(v)), bool(_median(v[:5]) == np.median(v[:5]))
+    (True, True)
+    """
+    n = len(values)
+    half = n // 2
+    if n % 2:
+        return np.partition(values, half)[half]
+    part = np.partition(values, (half - 1, half))
+    return (part[half - 1] + part[half]) / np.float32(2.0)

@@ -631,7 +631,8 @@ class BackgroundMixture:
         reinitialize = rate is not None and rate >= 1.0
         if not self.is_initialized or reinitialize:
             self._initialize(frame, params)
-        elif frame.shape != self.frame_shape_ or frame.dtype.name != self.frame_dtype_:
+        elif (frame.shape != self.frame_shape_
+              or _DTYPE_NAMES[frame.dtype] != self.frame_dtype_):
             raise ValueError(
                 f"frame has shape {frame.shape[:2]} with {frame.shape[2]} channel(s), dtype "
                 f"{frame.dtype}, but the model was initialised with shape {self.frame_shape_[:2]} "
@@ -1297,6 +1298,8 @@ class BackgroundMixture:
 
 
 _EMPTY_F32 = np.zeros((1, 1), np.float32)
+_DTYPE_NAMES = {np.dtype(t): np.dtype(t).name for t in check.SUPPORTED_DTYPES}
+"""``dtype.name`` of the frame dtypes (the property builds the string on every call)."""
 
 
 class _Steady(NamedTuple):

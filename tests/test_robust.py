@@ -214,3 +214,17 @@ def test_the_defaults_are_the_robust_preset_written_once():
     assert {k: v for k, v in params.items() if k not in ("intensity_scale", "n_threads")} \
         == {k: v for k, v in preset_params("robust").items() if k != "n_threads"}
     assert DEFAULTS["var_threshold"] == params["var_threshold"] == 12.0
+
+
+def test_gain_median_is_numpys_median():
+    """The gain estimate's median (one partition) gives np.median's value, odd and even counts."""
+    from bgmix._feedback import _median
+
+    rng = np.random.default_rng(3)
+    for n in range(1, 200):
+        values = rng.normal(1.0, 0.1, n).astype(np.float32)
+        if n % 7 == 0:
+            values[: n // 2] = values[0]          # ties
+        expected = np.median(values)
+        got = _median(values)
+        assert got == expected and got.dtype == expected.dtype, n
