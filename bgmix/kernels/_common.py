@@ -17,14 +17,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from bgmix.kernels._config import JIT_OPTIONS
+from bgmix.kernels._config import kernel_jit
 
 FLT_EPSILON = np.float32(1.1920929e-07)
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def load_row(frame, y, scale, row):
     """De-interleave row ``y`` of an (H, W, C) frame into ``row`` (C, W), as float32.
 
@@ -36,7 +36,7 @@ def load_row(frame, y, scale, row):
             row[c, x] = np.float32(frame[y, x, c]) * scale
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def spread_row_stride(height):
     """A stride that visits every row (or band of rows) once when
     ``y = (i * stride) % height``.
@@ -66,7 +66,7 @@ def spread_row_stride(height):
         stride += 1
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def foreground_probability(min_distance2, var_threshold, is_background):
     """Posterior probability that a pixel is foreground.
 
@@ -109,7 +109,7 @@ bounding the three pairwise correlations alone would not suffice (0.95, 0.95,
 -0.95 is not a correlation matrix)."""
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def clamp_variance(var, var_min, var_max):
     """``var`` clamped into ``[var_min, var_max]``, as OpenCV (max, then min).
 
@@ -121,7 +121,7 @@ def clamp_variance(var, var_min, var_max):
     return var_max if var > var_max else var
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def mahalanobis_det3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz):
     """``(d^T S^-1 d, det S)`` for a 3x3 covariance ``S``, in the arguments' type.
 
@@ -147,14 +147,14 @@ def mahalanobis_det3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz):
     return d0 * d0 * r0 + z1 * z1 * r1 + z2 * z2 / q22, sxx * p11 * q22
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def mahalanobis3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz):
     """Squared Mahalanobis distance ``d^T S^-1 d`` for a 3x3 covariance ``S``
     (:func:`mahalanobis_det3`; the unused determinant is optimised away)."""
     return mahalanobis_det3(d0, d1, d2, sxx, sxy, sxz, syy, syz, szz)[0]
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def clamp_covariance3(sxx, sxy, sxz, syy, syz, szz, var_min, var_max, max_corr):
     """Project a symmetric 3x3 matrix onto the allowed covariances.
 
@@ -180,7 +180,7 @@ def clamp_covariance3(sxx, sxy, sxz, syy, syz, szz, var_min, var_max, max_corr):
     return sxx, sxy, sxz, syy, syz, szz
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def update_covariance3(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k,
                        var_min, var_max, max_corr):
     """``S + k (d d^T - S)``, then :func:`clamp_covariance3`."""
@@ -201,7 +201,7 @@ def update_covariance3(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k,
 # must agree bit for bit with OpenCV.
 # ---------------------------------------------------------------------------
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def log_density(row, y, x, means, cov, k, j, spherical):
     """``log N(x; mu_k, Sigma)`` of pixel ``(y, x)`` for component ``k``,
     whose covariance is plane ``cov[j]``, in float64.
@@ -241,7 +241,7 @@ def log_density(row, y, x, means, cov, k, j, spherical):
     return -0.5 * (distance2 + math.log(determinant) + n_channels * log_2pi)
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def background_log_likelihood(row, y, x, weights, cov, means, n_modes, cov_step,
                               spherical, background_ratio):
     """Log-likelihood of pixel ``(y, x)`` under its background mixture.
@@ -301,7 +301,7 @@ def build_first_component_density(n_channels, metric):
     if full and not three:
         raise ValueError("a full covariance sweep needs 3 channels")
 
-    @njit(**JIT_OPTIONS)
+    @kernel_jit()
     def first_component_density(row, y, means, cov, distance2, determinant):
         for x in range(row.shape[1]):
             d0 = np.float64(means[0, 0, y, x]) - np.float64(row[0, x])
@@ -340,7 +340,7 @@ _DENSITY_DIAG_RGB = build_first_component_density(3, "diag")
 _DENSITY_FULL_RGB = build_first_component_density(3, "full")
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def background_log_likelihood_row(frame, y, scale, weights, cov, means, n_modes, cov_step,
                                   spherical, background_ratio, out):
     """:func:`background_log_likelihood` of every pixel of row ``y`` into ``out[y]``.
@@ -385,7 +385,7 @@ def background_log_likelihood_row(frame, y, scale, weights, cov, means, n_modes,
                                                   cov_step, spherical, background_ratio)
 
 
-@njit(parallel=True, **JIT_OPTIONS)
+@kernel_jit(parallel=True)
 def score_frame(frame, scale, weights, cov, means, n_modes, cov_step, spherical,
                 background_ratio, out):
     """Per-pixel background log-likelihood of ``frame``, without learning.

@@ -8,13 +8,21 @@ then, flips a pixel whose distance sits exactly on a threshold. Exact
 agreement with the reference implementation and with OpenCV is worth more, so
 fast math stays off. ``nnan``/``ninf`` must never be enabled: the model relies
 on comparisons with ``inf`` (no background component) being honoured.
+
+It is also the one place that compiles: module-level kernels through
+:func:`kernel_jit`, factory-built ones through :func:`closure_jit`, both
+cached on disk under a key that includes a digest of the whole kernels
+package (:func:`kernels_digest`), so that a changed helper in one file
+never leaves a stale compiled caller in another.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
+from pathlib import Path
 
 from numba import njit
 from numba.core.caching import FunctionCache
@@ -34,6 +42,58 @@ JIT_OPTIONS: dict[str, object] = {
     "cache": True, "fastmath": FASTMATH, "nogil": True, "error_model": "numpy",
 }
 """Options of the serial helpers; parallel kernels add ``parallel=True``."""
+
+
+KERNELS_DIR = Path(__file__).resolve().parent
+
+
+def kernels_digest(directory: Path | None = None) -> str:
+    """SHA-256 of every ``.py`` file of ``bgmix/kernels`` (names and bytes).
+
+    Part of every kernel's cache key. Numba invalidates a cached function
+    when *its own* file changes, not when a helper it calls from another
+    file does: after an update that changed only ``_common.py`` (a
+    ``git pull`` on an editable install), the update kernel would load its
+    old machine code and compute the old arithmetic, silently. With the
+    package's digest in the key, any change to any kernel file compiles
+    every kernel again. Read once per process (``directory`` None).
+    """
+    return _package_digest() if directory is None else _digest(directory)
+
+
+@functools.lru_cache(maxsize=1)
+def _package_digest() -> str:
+    return _digest(KERNELS_DIR)
+
+
+def _digest(directory: Path) -> str:
+    hasher = hashlib.sha256()
+    for path in sorted(directory.glob("*.py")):
+        hasher.update(path.name.encode())
+        hasher.update(path.read_bytes())
+    return hasher.hexdigest()
+
+
+class _KernelCache(FunctionCache):
+    """Numba's cache of a module-level kernel, keyed also on :func:`kernels_digest`."""
+
+    def _index_key(self, sig, codegen):
+        key = super()._index_key(sig, codegen)
+        return (*key[:-1], (*key[-1], kernels_digest()))
+
+
+def kernel_jit(**options):
+    """``numba.njit`` with :data:`JIT_OPTIONS` (and ``options``, e.g.
+    ``parallel=True``, ``inline="always"``), cached on disk keyed on the
+    whole kernels package (:func:`kernels_digest`). Every module-level
+    function of ``bgmix.kernels`` is compiled through it.
+    """
+    def decorate(func):
+        dispatcher = njit(**JIT_OPTIONS, **options)(func)
+        dispatcher._cache = _KernelCache(func)
+        return dispatcher
+
+    return decorate
 
 
 def _closure_fingerprint(func) -> tuple:
@@ -59,7 +119,7 @@ def _closure_fingerprint(func) -> tuple:
 class _ClosureCache(FunctionCache):
     def _index_key(self, sig, codegen):
         digest = hashlib.sha256(repr(_closure_fingerprint(self._py_func)).encode()).hexdigest()
-        return (sig, codegen.magic_tuple(), (digest,))
+        return (sig, codegen.magic_tuple(), (digest, kernels_digest()))
 
 
 def closure_jit(signature=None, *, parallel: bool = False, inline: str = "never"):

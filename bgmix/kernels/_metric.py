@@ -25,10 +25,9 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 import numpy as np
-from numba import njit
 
 from bgmix.kernels._common import clamp_variance, mahalanobis3, update_covariance3
-from bgmix.kernels._config import JIT_OPTIONS
+from bgmix.kernels._config import kernel_jit
 
 SPHERICAL = 0
 DIAG = 1
@@ -74,7 +73,7 @@ def hooks(metric: int) -> MetricHooks:
     }[metric]
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def spherical_distance(three, d0, d1, d2, c0, c1, c2, c3, c4, c5):
     """``D = |d|^2`` and ``s`` the variance: OpenCV's ``dist2 < Tb * var``."""
     dist2 = d0 * d0
@@ -84,7 +83,7 @@ def spherical_distance(three, d0, d1, d2, c0, c1, c2, c3, c4, c5):
     return dist2, c0
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def diag_distance(three, d0, d1, d2, c0, c1, c2, c3, c4, c5):
     """``D`` the squared Mahalanobis distance, ``s = 1`` (``T * 1`` is ``T`` exactly)."""
     dist2 = d0 * d0 / c0
@@ -94,23 +93,23 @@ def diag_distance(three, d0, d1, d2, c0, c1, c2, c3, c4, c5):
     return dist2, np.float32(1.0)
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def full_distance(three, d0, d1, d2, c0, c1, c2, c3, c4, c5):
     """``D`` the squared Mahalanobis distance under the full covariance, ``s = 1``."""
     return mahalanobis3(d0, d1, d2, c0, c1, c2, c3, c4, c5), np.float32(1.0)
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def ratio(dist2, scale):
     return dist2 / scale
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def identity(dist2, scale):
     return dist2
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def spherical_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
                     var_min, var_max, max_corr):
     """``var + gain (|d|^2 - var)``, clamped: OpenCV's."""
@@ -118,7 +117,7 @@ def spherical_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
             c1, c2, c3, c4, c5)
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def diag_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
                var_min, var_max, max_corr):
     n0 = clamp_variance(c0 + gain * (d0 * d0 - c0), var_min, var_max)
@@ -130,7 +129,7 @@ def diag_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
     return n0, n1, n2, c3, c4, c5
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def full_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
                var_min, var_max, max_corr):
     """Variances into ``[var_min, var_max]``, correlations within ``max_corr``."""
@@ -138,14 +137,14 @@ def full_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
                               var_min, var_max, max_corr)
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def isotropic_initial(var_init):
     """Spherical and diag: every variance ``var_init``."""
     zero = np.float32(0.0)
     return var_init, var_init, var_init, zero, zero, zero
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def full_initial(var_init):
     """The planes xx, xy, xz, yy, yz, zz of ``var_init * I``."""
     zero = np.float32(0.0)

@@ -7,13 +7,13 @@ serves every covariance type.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from bgmix.kernels._common import FLT_EPSILON
-from bgmix.kernels._config import JIT_OPTIONS
+from bgmix.kernels._config import kernel_jit
 
 
-@njit(parallel=True, **JIT_OPTIONS)
+@kernel_jit(parallel=True)
 def background_image(weights, means, n_modes, background_ratio, out):
     """Weighted mean of each pixel's background components, as OpenCV.
 
@@ -51,7 +51,7 @@ def background_image(weights, means, n_modes, background_ratio, out):
                 _background_pixel_float64(weights, means, n_modes, background_ratio, out, y, x)
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def _background_pixel_float64(weights, means, n_modes, background_ratio, out, y, x):
     """:func:`background_image` of pixel ``(y, x)`` summed in float64."""
     n_channels = means.shape[1]

@@ -18,12 +18,11 @@ column sums); they run after the update on the caller's thread.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from bgmix.kernels._config import JIT_OPTIONS
+from bgmix.kernels._config import kernel_jit
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def majority_filter(mask, size, column, out):
     """``size`` x ``size`` median of ``mask``'s foreground into ``out`` (may not alias).
 
@@ -72,7 +71,7 @@ def majority_filter(mask, size, column, out):
                 out[y, x] = mask[y, x]
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def window_empty(column, width):
     """Whether every column sum of the window is 0."""
     for x in range(width):
@@ -81,7 +80,7 @@ def window_empty(column, width):
     return True
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def fill_holes(mask, stack):
     """Set to 255, in place, every pixel not connected to the border through non-255 pixels.
 

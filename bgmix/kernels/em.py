@@ -73,13 +73,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from bgmix.kernels._common import clamp_covariance3, clamp_variance
-from bgmix.kernels._config import JIT_OPTIONS
+from bgmix.kernels._config import kernel_jit
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def _splitmix64(state):
     """One step of splitmix64: ``(next state, 64 random bits)``."""
     state = state + np.uint64(0x9E3779B97F4A7C15)
@@ -89,14 +89,14 @@ def _splitmix64(state):
     return state, z ^ (z >> np.uint64(31))
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def _uniform(state):
     """``(next state, u)`` with ``u`` uniform in [0, 1), 53 random bits."""
     state, bits = _splitmix64(state)
     return state, np.float64(bits >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def _stream(seed, pixel, k, restart):
     """The start of the random stream of one pixel, component count and restart."""
     state = (np.uint64(seed) + np.uint64(pixel) * np.uint64(0xD1B54A32D192ED03)
@@ -106,7 +106,7 @@ def _stream(seed, pixel, k, restart):
     return bits
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def _distance2(x, n, centres, j, n_channels):
     total = 0.0
     for c in range(n_channels):
@@ -115,7 +115,7 @@ def _distance2(x, n, centres, j, n_channels):
     return total
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def _kmeans_labels(x, n_samples, n_channels, n_clusters, state, centres, closest,
                    trial, best_trial, labels):
     """Greedy k-means++ seeding then Lloyd iterations; fills ``labels[:n]``.
@@ -200,7 +200,7 @@ def _kmeans_labels(x, n_samples, n_channels, n_clusters, state, centres, closest
                     centres[j, c] = trial[c] / count
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def _quantile_labels(x, n_samples, n_channels, n_clusters, keys, order, labels):
     """Split the samples sorted by luminance (ties by index) into equal groups."""
     for n in range(n_samples):
@@ -232,7 +232,7 @@ def _quantile_labels(x, n_samples, n_channels, n_clusters, keys, order, labels):
         labels[order[i]] = (i * n_clusters) // n_samples
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def _m_step(x, n_samples, n_channels, n_comp, cov_kind, resp, weights, means, cov,
             reg_covar, constrain, var_min, var_max, max_corr):
     """Weights, means and covariances from the responsibilities ``resp[:, :n_comp]``.
@@ -321,7 +321,7 @@ def _m_step(x, n_samples, n_channels, n_comp, cov_kind, resp, weights, means, co
                 cov[k, 2, 2] = szz
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def _e_step(x, n_samples, n_channels, n_comp, weights, means, cov, chol, inverse_pivot, log_det,
             resp, z):
     """Responsibilities into ``resp`` and the mean log-likelihood per sample.
@@ -378,7 +378,7 @@ def _e_step(x, n_samples, n_channels, n_comp, weights, means, cov, chol, inverse
     return log_likelihood / n_samples
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def _copy_params(n_comp, n_channels, weights, means, cov, to_weights, to_means, to_cov):
     for k in range(n_comp):
         to_weights[k] = weights[k]
@@ -390,7 +390,7 @@ def _copy_params(n_comp, n_channels, weights, means, cov, to_weights, to_means, 
         to_weights[k] = 0.0
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def _write_state(y, x_pixel, n_channels, n_live_max, cov_kind, constrain, var_min, var_max,
                  max_corr, weights, means, cov, shift, out_weights, out_cov, out_means, n_modes,
                  order):
@@ -462,7 +462,7 @@ def _write_state(y, x_pixel, n_channels, n_live_max, cov_kind, constrain, var_mi
     return n_live
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def _read_state(y, x_pixel, n_channels, n_live, cov_kind, out_weights, out_cov, out_means,
                 shift, weights, means, cov):
     """Load the written float32 state of a pixel back as float64 parameters
@@ -492,7 +492,7 @@ def _read_state(y, x_pixel, n_channels, n_live, cov_kind, out_weights, out_cov, 
         weights[k] = 0.0
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@kernel_jit(inline="always")
 def _n_free_parameters(cov_kind, n_comp, n_channels):
     """Free parameters of a mixture: weights, means and covariances of the type."""
     triangle = n_channels * (n_channels + 1) // 2
@@ -507,7 +507,7 @@ def _n_free_parameters(cov_kind, n_comp, n_channels):
     return (n_comp - 1) + n_comp * n_channels + covariance
 
 
-@njit(parallel=True, **JIT_OPTIONS)
+@kernel_jit(parallel=True)
 def fit_em(samples, scale, cov_kind, k_min, k_max, n_init, max_iter, tol, init_kind,
            init_labels, seed, reg_covar, constrain, var_min, var_max, max_corr, min_weight,
            out_weights, out_cov, out_means, n_modes, log_likelihood):

@@ -34,10 +34,9 @@ costs a fraction of the update's time and runs on the caller's thread.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from bgmix.kernels._common import foreground_probability
-from bgmix.kernels._config import JIT_OPTIONS
+from bgmix.kernels._config import kernel_jit
 from bgmix.kernels.cleanup import fill_holes, majority_filter
 
 DISTANCE_RATE = 0.02
@@ -47,7 +46,7 @@ BLINK_DOWN = 0.1
 BLINK_CAP = 10.0
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def newly_foreground(raw, previous_raw):
     """Pixels foreground (255) in ``raw`` and not in ``previous_raw`` (uint8 planes)."""
     height, width = raw.shape
@@ -59,7 +58,7 @@ def newly_foreground(raw, previous_raw):
     return count
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, previous_raw, threshold,
                   rate, var_threshold, feedback, hold_frames, absorb_rate, relearn_rate,
                   light_change, conservative):
@@ -142,7 +141,7 @@ def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, pr
                 rate[y, x] = one
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def probability_from_distance(min_distance, threshold, mask, probability):
     """The foreground probability from the smallest distance and the final mask.
 
@@ -158,7 +157,7 @@ def probability_from_distance(min_distance, threshold, mask, probability):
                                                        mask[y, x] == 0)
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def gain_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_raw, grid,
                 min_weight, min_level, background_only, ratios):
     """Frame-to-model brightness ratios on a ``grid``-pixel lattice; returns how many.
@@ -200,7 +199,7 @@ def gain_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_
     return count
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def exposure_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_raw, grid,
                     min_weight, min_level, min_count, ratios):
     """:func:`gain_ratios` of the background lattice pixels, or of every settled one
@@ -214,7 +213,7 @@ def exposure_ratios(frame, intensity_scale, planes, n_components, n_modes, previ
     return count
 
 
-@njit(**JIT_OPTIONS)
+@kernel_jit()
 def finish_frame(raw, neighbour, out, min_distance, distance, blink, hold, previous_raw,
                  threshold, rate, column, stack, median_size, fill, var_threshold, feedback,
                  hold_frames, absorb_rate, relearn_rate, light_change, light_event, conservative):
