@@ -13,7 +13,10 @@ does, so it stays OpenCV's arithmetic. Per frame:
 2. The update kernel, with the per-pixel threshold and rate planes of
    :mod:`bgmix.kernels.feedback`, writing the smallest distance to a
    background component.
-3. The neighbourhood step on a copy of the mask (``neighbourhood_radius``).
+3. The neighbourhood step on a copy of the mask (``neighbourhood_radius``),
+   then the shadow check (``consistent_shadows``, :mod:`bgmix.kernels.shadows`):
+   a shadow darker than that brightness ratio keeps its label only inside
+   the band of attenuation that the scene's cast shadows share.
 4. The clean-up: a ``median_size`` majority filter, then hole filling
    (:mod:`bgmix.kernels.cleanup`).
 5. **Light change** (``light_change``): when more than that fraction of the
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bgmix.kernels.feedback import exposure_ratios, finish_frame
+from bgmix.kernels.shadows import SHADOW_BINS, consistent_shadows
 
 GAIN_GRID = 16
 GAIN_SAMPLES = 512
@@ -60,6 +64,23 @@ WARMUP_SHARE = 10
 (50 by default, 2 s at 25 fps): until then the model learns every pixel, at
 the fast automatic rate of its first frames, so what the camera saw when it
 started does not stay as a ghost."""
+SHADOW_DECAY = 0.98
+"""Per-frame decay of the shadow-ratio histogram: it remembers the cast shadows
+of about the last 50 frames (2 s at 25 fps), long enough to hold a peak
+between two passing objects, short enough to follow the sun and the clouds."""
+SHADOW_HALF_WIDTH = 2
+"""The shadow band is the window of 5 bins (0.1 of brightness ratio) holding
+the most of the histogram: wider than the spread that sensor noise and the
+surface's own shading give one light's cast shadows (0.58-0.62 for a 0.6
+shadow with noise sigma 3), narrower than a dark object's range of colours."""
+SHADOW_MIN_MASS = 200.0
+"""The band needs this many dark shadow samples in the (decaying) histogram;
+with fewer, every dark shadow pixel is foreground (too little to tell a
+cast shadow from a dark object)."""
+SHADOW_MIN_SHARE = 0.6
+"""The band exists when it holds 60% of the histogram: one light's shadows
+concentrate there, while dark object parts spread over the whole range
+(at most about 30% in any 0.1 band on CDnet's highway and pedestrians)."""
 ABSORB_RATE = 10.0
 """Learning-rate factor of a pixel held past ``hold_frames``: a parked object
 joins the background within about ``history / 10`` frames after the hold."""
@@ -76,6 +97,7 @@ class FeedbackState:
     blink: np.ndarray = field(init=False)
     hold: np.ndarray = field(init=False)
     previous_raw: np.ndarray = field(init=False)
+    shadow_ratios: np.ndarray = field(init=False)
     threshold: np.ndarray = field(init=False)
     rate: np.ndarray = field(init=False)
     gain: float = 1.0
@@ -87,6 +109,7 @@ class FeedbackState:
         for name in ("distance", "blink", "hold"):
             setattr(self, name, np.zeros(shape, np.float32))
         self.previous_raw = np.zeros(shape, np.uint8)
+        self.shadow_ratios = np.zeros(SHADOW_BINS, np.float32)
         self.threshold = np.full(shape, self.var_threshold, np.float32)
         self.rate = np.ones(shape, np.float32)
         self._scratch()
@@ -98,20 +121,24 @@ class FeedbackState:
         self.raw, self.neighbour = (np.empty(shape, np.uint8) for _ in range(2))
         self.min_distance, self.next_threshold, self.next_rate = (
             np.empty(shape, np.float32) for _ in range(3))
+        self.ratio = np.empty(shape, np.float32)
         self.column = np.empty(self.width, np.int32)
         self.stack = np.empty(1, np.int64)  # hole filling's, allocated on first use
         self.grid = int(max(1, min(GAIN_GRID, (self.height * self.width / GAIN_SAMPLES) ** 0.5)))
         self.ratios = np.empty(len(range(self.grid // 2, self.height, self.grid))
                                * len(range(self.grid // 2, self.width, self.grid)), np.float32)
 
-    SAVED = ("distance", "blink", "hold", "previous_raw", "threshold", "rate")
+    SAVED = ("distance", "blink", "hold", "previous_raw", "threshold", "rate", "shadow_ratios")
     """The arrays a model file keeps (with ``gain`` and ``light_event``)."""
+    ADDED_LATER = ("shadow_ratios",)
+    """Saved arrays that older model files lack: such a file loads with them at their start."""
 
     def __getstate__(self) -> dict:
         return {name: getattr(self, name) for name in
                 ("height", "width", "var_threshold", *self.SAVED, "gain", "light_event")}
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("shadow_ratios", np.zeros(SHADOW_BINS, np.float32))  # older pickles
         self.__dict__.update(state)
         self._scratch()
 
@@ -126,6 +153,17 @@ class FeedbackState:
             measured = float(_median(self.ratios[:count]))
             self.gain = 1.0 + GAIN_FOLLOW * (measured - 1.0)
         return self.gain
+
+    def check_shadows(self, frame: np.ndarray, sample_scale: float, planes: np.ndarray,
+                      n_components: int, n_modes: np.ndarray, neighbour: np.ndarray,
+                      shadow_value: int, below: float) -> int:
+        """Step 3's shadow check on ``self.raw`` and ``neighbour``: returns how many
+        shadow pixels turned foreground."""
+        return consistent_shadows(frame, np.float32(sample_scale), planes, n_components, n_modes,
+                                  self.raw, neighbour, shadow_value, np.float32(below),
+                                  self.shadow_ratios, np.float32(SHADOW_DECAY), SHADOW_HALF_WIDTH,
+                                  np.float32(SHADOW_MIN_MASS), np.float32(SHADOW_MIN_SHARE),
+                                  self.ratio)
 
     def finish(self, out: np.ndarray, neighbour: np.ndarray, alpha: float, *,
                median_size: int, fill: bool,

@@ -126,12 +126,20 @@ class _KernelParams:
     light_change: float
     median_size: int
     fill_blob_holes: bool
+    consistent_shadows: float
 
     @property
     def uses_feedback(self) -> bool:
         """Whether apply runs the frame loop of :mod:`bgmix._feedback`."""
         return bool(self.hold_frames or self.feedback or self.compensate_gain
-                    or self.light_change or self.median_size or self.fill_blob_holes)
+                    or self.light_change or self.median_size or self.fill_blob_holes
+                    or self.checks_shadows)
+
+    @property
+    def checks_shadows(self) -> bool:
+        """Whether the shadow check of :mod:`bgmix.kernels.shadows` runs."""
+        return bool(self.consistent_shadows and self.detect_shadows
+                    and self.shadow_value not in (0, 255))
 
 
 class BackgroundMixture:
@@ -197,6 +205,14 @@ class BackgroundMixture:
         Mask value of shadow pixels, in [0, 255].
     shadow_threshold : float, default=0.5
         Darkest brightness ratio still called a shadow, in (0, 1].
+    consistent_shadows : float, default=0.85
+        Cast shadows of one light attenuate a scene by about one factor;
+        dark parts of objects (a grey car, a dark coat) do not. A shadow
+        darker than this brightness ratio keeps its label only when its
+        ratio lies in the narrow band (0.1 wide) where most of the scene's
+        recent dark shadows lie (a decaying histogram); with no such band
+        it is foreground. Shadows between this and 1 (noise, soft shade)
+        are kept. In [0, 1]; 0 turns the check off (OpenCV's shadows).
     intensity_scale : float, default=1.0
         Factor applied to frame values before the model sees them; every
         mean, variance and threshold is in these scaled units. 1 takes values
@@ -325,6 +341,7 @@ class BackgroundMixture:
         light_change: float = _D["light_change"],
         median_size: int = _D["median_size"],
         fill_blob_holes: bool = _D["fill_blob_holes"],
+        consistent_shadows: float = _D["consistent_shadows"],
         n_threads: int | None = None,
     ) -> None:
         self.n_components = n_components
@@ -349,6 +366,7 @@ class BackgroundMixture:
         self.light_change = light_change
         self.median_size = median_size
         self.fill_blob_holes = fill_blob_holes
+        self.consistent_shadows = consistent_shadows
         self.n_threads = n_threads
 
     weights_ = _StateView("weights")
@@ -448,6 +466,7 @@ class BackgroundMixture:
         if median_size and (median_size < 3 or median_size % 2 == 0):
             raise ValueError(f"median_size must be 0 (off) or odd in [3, 15], got {median_size}")
         fill = check.check_bool("fill_blob_holes", self.fill_blob_holes)
+        consistent_shadows = check.check_float("consistent_shadows", self.consistent_shadows, 0, 1)
         if self.n_threads is None:
             n_threads = None
         else:
@@ -466,6 +485,7 @@ class BackgroundMixture:
             history=history, renormalize=renormalize, neighbourhood_radius=radius,
             hold_frames=hold_frames, feedback=feedback, compensate_gain=compensate_gain,
             light_change=light_change, median_size=median_size, fill_blob_holes=fill,
+            consistent_shadows=consistent_shadows,
         )
         self.__dict__["_kernel_params"] = params
         return params
@@ -779,6 +799,9 @@ class BackgroundMixture:
             run_bands(neighbourhood_kernel(spec), (frame, planes, k, self.n_components_,
                                                    neighbour, feedback.min_distance,
                                                    threshold_plane, scalars), n_threads)
+        if params.checks_shadows:
+            feedback.check_shadows(frame, scalars.intensity_scale, planes, k, self.n_components_,
+                                   neighbour, int(params.shadow_value), params.consistent_shadows)
         feedback.finish(out, neighbour, alpha, median_size=params.median_size, fill=params.fill_blob_holes,
                         feedback=params.feedback, hold_frames=params.hold_frames,
                         light_change=params.light_change,
@@ -1230,6 +1253,8 @@ class BackgroundMixture:
             key = f"feedback_{name}"
             expected = getattr(state, name)
             array = contents.get(key)
+            if array is None and name in FeedbackState.ADDED_LATER:
+                continue
             if array is None:
                 raise ValueError(f"{path}: state array {key} is missing")
             if array.shape != expected.shape or array.dtype != expected.dtype:

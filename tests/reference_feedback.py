@@ -78,3 +78,48 @@ def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, pr
         else:
             rate[y, x] = 1.0
     return final, distance, blink, hold, raw.copy(), threshold, rate
+
+
+def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, neighbour,
+                       shadow_value, below, histogram, decay, half_width, min_mass, min_share):
+    """Returns (raw, neighbour, histogram, turned), inputs untouched.
+
+    Each shadow pixel's brightness ratio to its heaviest component's mean (float32, the
+    channels summed in order); those under ``below`` go into the decayed histogram; the band
+    is the window of ``2 half_width + 1`` bins holding the most, when the histogram holds
+    ``min_mass`` and the band ``min_share`` of it; dark shadow pixels whose bin is outside the band (all of them
+    without one) -> 255.
+    """
+    f32 = np.float32
+    height, width, n_channels = frame.shape
+    raw, neighbour = raw.copy(), neighbour.copy()
+    histogram = histogram.astype(np.float32) * f32(decay)
+    bins = histogram.size
+    dark = {}
+    for y, x in np.ndindex(height, width):
+        if raw[y, x] != shadow_value or n_modes[y, x] == 0:
+            continue
+        mean = [planes[n_components + c, y * width + x] for c in range(n_channels)]
+        dot, norm = f32(0), f32(0)
+        for c in range(n_channels):
+            dot = f32(dot + f32(f32(frame[y, x, c]) * f32(sample_scale)) * mean[c])
+            norm = f32(norm + mean[c] * mean[c])
+        if norm > 0 and f32(dot / norm) < below:
+            a = f32(dot / norm)
+            dark[y, x] = a
+            histogram[min(max(int(float(a) * bins), 0), bins - 1)] += f32(1)
+    total = float(np.sum(histogram, dtype=np.float64))
+    width = 2 * half_width + 1
+    sums = [float(np.sum(histogram[b:b + width], dtype=np.float64)) for b in range(bins - width + 1)]
+    start = int(np.argmax(sums))  # the first of equal maxima
+    band = range(0)
+    if total >= min_mass and sums[start] >= min_share * total:
+        band = range(start, start + width)
+    turned = 0
+    for (y, x), a in dark.items():
+        if min(max(int(float(a) * bins), 0), bins - 1) not in band:
+            raw[y, x] = 255
+            if neighbour[y, x] == shadow_value:
+                neighbour[y, x] = 255
+            turned += 1
+    return raw, neighbour, histogram, turned

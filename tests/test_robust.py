@@ -148,6 +148,57 @@ def test_save_load_and_pickle_continue_identically(tmp_path):
         np.testing.assert_array_equal(copied.apply(frame), expected)
 
 
+def cast_shadow_scene(n=90):
+    """A grey road; from frame 30 a dark grey car (0.75 of the road) drives right with its
+    cast shadow (0.6 of the road) below it; returns frames and the two regions per frame."""
+    rng = np.random.default_rng(11)
+    frames = np.clip(150 + rng.normal(0, 2, (n, 50, 90, 3)), 0, 255)
+    car, shadow = np.zeros((n, 50, 90), bool), np.zeros((n, 50, 90), bool)
+    for t in range(30, n):
+        x = 5 + (t - 30)
+        car[t, 8:18, x:x + 10] = True
+        shadow[t, 18:34, x - 2:x + 12] = True
+    frames[car] *= 0.75
+    frames[shadow] *= 0.6
+    return as_uint8(frames), car, shadow
+
+
+def test_cast_shadows_keep_their_label_and_a_dark_object_does_not():
+    """Both pass OpenCV's shadow test (darker, same chroma); only the cast shadow shares
+    the attenuation that most of the scene's dark shadows have."""
+    frames, car, shadow = cast_shadow_scene()
+    checked = run(robust(), frames)
+    unchecked = run(robust(consistent_shadows=0.0), frames)
+    late = slice(50, None)
+    inner_car = car[late] & np.roll(car[late], 2, axis=2) & np.roll(car[late], -2, axis=2)
+    assert (checked[late][inner_car] == 255).mean() > 0.9
+    assert (unchecked[late][inner_car] == 127).mean() > 0.9      # the flaw the check fixes
+    # The shadow stays shadow (the part of it that has stood long enough is learnt
+    # as background, with or without the check).
+    assert (checked[late][shadow[late]] == 255).mean() < 0.01
+    np.testing.assert_array_equal(checked[late][shadow[late]], unchecked[late][shadow[late]])
+
+
+def test_a_model_file_without_the_shadow_histogram_loads(tmp_path):
+    """Model files written before the shadow check start its histogram empty."""
+    frames, _, _ = cast_shadow_scene(60)
+    model = robust()
+    run(model, frames)
+    assert model._feedback.shadow_ratios.sum() > 0
+    path = tmp_path / "m.npz"
+    model.save(path)
+    with np.load(path) as data:
+        contents = {k: v for k, v in data.items() if k != "feedback_shadow_ratios"}
+    old = tmp_path / "old.npz"
+    with open(old, "wb") as fh:
+        np.savez(fh, **contents)
+    loaded = BackgroundMixture.load(old)
+    assert (loaded._feedback.shadow_ratios == 0).all()
+    assert loaded.apply(frames[-1]).shape == (50, 90)
+    np.testing.assert_array_equal(BackgroundMixture.load(path)._feedback.shadow_ratios,
+                                  model._feedback.shadow_ratios)
+
+
 def test_a_damaged_feedback_plane_is_refused(tmp_path):
     model = robust()
     model.apply(np.zeros((4, 5, 3), np.uint8))
@@ -171,6 +222,8 @@ def test_a_damaged_feedback_plane_is_refused(tmp_path):
     ("median_size", 4, r"median_size must be 0 \(off\) or odd in \[3, 15\], got 4"),
     ("median_size", 17, "median_size"),
     ("fill_blob_holes", 2, "fill_blob_holes"),
+    ("consistent_shadows", 1.5, "consistent_shadows"),
+    ("consistent_shadows", -0.1, "consistent_shadows"),
 ])
 def test_bad_parameters_are_named(name, value, message):
     model = BackgroundMixture(**{name: value})
@@ -183,15 +236,16 @@ def test_the_mog2_preset_runs_none_of_it():
     model.apply(np.zeros((4, 4), np.uint8))
     assert "_feedback" not in model.__dict__
     assert not model._validated().uses_feedback
+    assert not model._validated().checks_shadows
 
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdnet2014" / "baseline"
 
 
-@pytest.mark.parametrize("name, at_least", [("highway", 0.88), ("office", 0.90),
-                                            ("pedestrians", 0.88)])
+@pytest.mark.parametrize("name, at_least", [("highway", 0.93), ("office", 0.90),
+                                            ("pedestrians", 0.93)])
 def test_the_defaults_on_the_shared_cdnet_sequences(name, at_least):
-    """The default model's F on real footage (measured 0.893 / 0.911 / 0.891; MOG2 0.708 /
+    """The default model's F on real footage (measured 0.943 / 0.924 / 0.943; MOG2 0.708 /
     0.357 / 0.787): a guard against a change that loses what the mechanisms won."""
     folder = SHARED / name
     if not folder.is_dir():
