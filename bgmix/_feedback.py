@@ -121,7 +121,8 @@ class FeedbackState:
         self.raw, self.neighbour = (np.empty(shape, np.uint8) for _ in range(2))
         self.min_distance, self.next_threshold, self.next_rate = (
             np.empty(shape, np.float32) for _ in range(3))
-        self.ratio = np.empty(shape, np.float32)
+        self.dark_pixels = np.empty(self.height * self.width, np.int64)
+        self.dark_ratios = np.empty(self.height * self.width, np.float32)
         self.column = np.empty(self.width, np.int32)
         self.stack = np.empty(1, np.int64)  # hole filling's, allocated on first use
         self.grid = int(max(1, min(GAIN_GRID, (self.height * self.width / GAIN_SAMPLES) ** 0.5)))
@@ -159,11 +160,12 @@ class FeedbackState:
                       shadow_value: int, below: float) -> int:
         """Step 3's shadow check on ``self.raw`` and ``neighbour``: returns how many
         shadow pixels turned foreground."""
-        return consistent_shadows(frame, np.float32(sample_scale), planes, n_components, n_modes,
+        _, turned = consistent_shadows(frame, np.float32(sample_scale), planes, n_components, n_modes,
                                   self.raw, neighbour, shadow_value, np.float32(below),
                                   self.shadow_ratios, np.float32(SHADOW_DECAY), SHADOW_HALF_WIDTH,
                                   np.float32(SHADOW_MIN_MASS), np.float32(SHADOW_MIN_SHARE),
-                                  self.ratio)
+                                  self.dark_pixels, self.dark_ratios)
+        return turned
 
     def finish(self, out: np.ndarray, neighbour: np.ndarray, alpha: float, *,
                median_size: int, fill: bool,

@@ -52,9 +52,11 @@ def newly_foreground(raw, previous_raw):
     height, width = raw.shape
     count = 0
     for y in range(height):
+        # Branch-free, so that the loop vectorises.
+        row = 0
         for x in range(width):
-            if raw[y, x] == 255 and previous_raw[y, x] != 255:
-                count += 1
+            row += (raw[y, x] == 255) & (previous_raw[y, x] != 255)
+        count += row
     return count
 
 

@@ -22,8 +22,8 @@ as they are.
 
 The ratio is measured against the pixel's heaviest component (slot 0), the
 sample scaled as the update kernel scaled it (``intensity_scale / gain``).
-The kernel is serial: two passes over a byte mask, a fraction of the update's
-time.
+The kernel is serial: one pass over the byte mask, then over the dark shadow
+pixels it listed; a fraction of the update's time.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ SHADOW_BINS = 50
 @kernel_jit()
 def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, neighbour,
                        shadow_value, below, histogram, decay, half_width, min_mass,
-                       min_share, ratio):
+                       min_share, dark_pixels, dark_ratios):
     """Turn the dark shadow pixels that do not share the scene's attenuation to 255.
 
     Parameters
@@ -68,23 +68,26 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
         No band until the histogram holds this much (too few shadows seen).
     min_share : float32
         The band exists when it holds at least this share of the histogram.
-    ratio : (H, W) float32
-        Scratch: each dark shadow pixel's ratio (-1 elsewhere).
+    dark_pixels : (H W,) int64, dark_ratios : (H W,) float32
+        Scratch: the dark shadow pixels (``y W + x``) and their ratios, in
+        scan order, in the first entries.
 
     Returns
     -------
-    int
-        Number of pixels turned to 255.
+    (int, int)
+        Number of dark shadow pixels (the first entries of the scratch
+        arrays), and how many of them turned to 255.
     """
     height, width = raw.shape
-    n_channels = frame.shape[2]
     bins = histogram.size
     for b in range(bins):
         histogram[b] *= decay
+    n_channels = frame.shape[2]
+    label = np.uint8(shadow_value)
+    n_dark = 0
     for y in range(height):
         for x in range(width):
-            ratio[y, x] = -1.0
-            if raw[y, x] != shadow_value or n_modes[y, x] == 0:
+            if raw[y, x] != label or n_modes[y, x] == 0:
                 continue
             index = y * width + x
             dot = np.float32(0.0)
@@ -97,9 +100,10 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
                 continue
             a = dot / norm
             if a < below:
-                ratio[y, x] = a
-                b = min(max(int(a * bins), 0), bins - 1)
-                histogram[b] += 1.0
+                dark_pixels[n_dark] = index
+                dark_ratios[n_dark] = a
+                n_dark += 1
+                histogram[min(max(int(a * bins), 0), bins - 1)] += 1.0
     # The band: the window of 2 half_width + 1 bins holding the most mass (a
     # single peak bin would jump to a dark object's bin whenever the shadows'
     # ratios straddle two bins).
@@ -121,15 +125,13 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
     if total >= min_mass and best >= min_share * total:
         first, last = start, start + width_bins - 1
     turned = 0
-    for y in range(height):
-        for x in range(width):
-            a = ratio[y, x]
-            if a < 0:
-                continue
-            b = min(max(int(a * bins), 0), bins - 1)
-            if b < first or b > last:
-                raw[y, x] = 255
-                if neighbour[y, x] == shadow_value:
-                    neighbour[y, x] = 255
-                turned += 1
-    return turned
+    for i in range(n_dark):
+        b = min(max(int(dark_ratios[i] * bins), 0), bins - 1)
+        if b < first or b > last:
+            y = dark_pixels[i] // width
+            x = dark_pixels[i] - y * width
+            raw[y, x] = 255
+            if neighbour[y, x] == shadow_value:
+                neighbour[y, x] = 255
+            turned += 1
+    return n_dark, turned

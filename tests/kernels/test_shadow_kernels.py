@@ -49,7 +49,7 @@ def test_consistent_shadows_matches_the_reference_over_frames(ratios, expect_ban
     planes, n_modes = state(rng, height, width, n_channels)
     histogram = np.zeros(SHADOW_BINS, np.float32)
     expected_histogram = histogram.copy()
-    ratio = np.empty((height, width), np.float32)
+    scratch = (np.empty(height * width, np.int64), np.empty(height * width, np.float32))
     arguments = (127, np.float32(0.85))
     tuning = (np.float32(0.9), 2, np.float32(300.0), np.float32(0.6))
     banded = []
@@ -58,14 +58,13 @@ def test_consistent_shadows_matches_the_reference_over_frames(ratios, expect_ban
         raw_ref, neighbour_ref, expected_histogram, turned_ref = ref.consistent_shadows(
             frame, np.float32(1.0), planes, K, n_modes, raw, neighbour, *arguments,
             expected_histogram, *tuning)
-        turned = consistent_shadows(frame, np.float32(1.0), planes, K, n_modes, raw, neighbour,
-                                    *arguments, histogram, *tuning, ratio)
+        n_dark, turned = consistent_shadows(frame, np.float32(1.0), planes, K, n_modes, raw,
+                                            neighbour, *arguments, histogram, *tuning, *scratch)
         np.testing.assert_array_equal(raw, raw_ref)
         np.testing.assert_array_equal(neighbour, neighbour_ref)
         np.testing.assert_allclose(histogram, expected_histogram, rtol=1e-6)
         assert turned == turned_ref
-        dark_shadows = np.count_nonzero((ratio >= 0))
-        banded.append(turned < dark_shadows)
+        banded.append(turned < n_dark)
     # The first frame has too little mass for a band: every dark shadow turns.
     assert not banded[0]
     assert banded[-1] == expect_band
@@ -77,7 +76,7 @@ def test_a_band_keeps_the_shadows_and_turns_the_dark_object():
     planes, n_modes = state(rng, height, width, 3)
     n_modes[:] = 1
     histogram = np.zeros(SHADOW_BINS, np.float32)
-    ratio = np.empty((height, width), np.float32)
+    scratch = (np.empty(height * width, np.int64), np.empty(height * width, np.float32))
     a = np.full((height, width), 0.6)
     a[:, 15:] = 0.75                       # a dark grey object beside the shadows
     a[:, :3] = 0.95                        # near-background: never touched
@@ -87,7 +86,7 @@ def test_a_band_keeps_the_shadows_and_turns_the_dark_object():
         raw = np.full((height, width), 127, np.uint8)
         consistent_shadows(frame, np.float32(1.0), planes, K, n_modes, raw, raw, 127,
                            np.float32(0.85), histogram, np.float32(0.98), 2, np.float32(200.0),
-                           np.float32(0.6), ratio)
+                           np.float32(0.6), *scratch)
     assert (raw[:, 3:15] == 127).all()
     assert (raw[:, 15:] == 255).all()
     assert (raw[:, :3] == 127).all()
@@ -99,15 +98,16 @@ def test_gain_and_scale_enter_the_ratio():
     planes, n_modes = state(rng, 10, 10, 3)
     n_modes[:] = 1
     frame = np.clip(np.rint(planes[K:K + 3].T.reshape(10, 10, 3) * 0.6), 0, 255).astype(np.uint8)
-    ratio = np.empty((10, 10), np.float32)
+    scratch = (np.empty(100, np.int64), np.empty(100, np.float32))
     seen = {}
     for scale in (1.0, 1.5):
         raw = np.full((10, 10), 127, np.uint8)
-        consistent_shadows(frame, np.float32(scale), planes, K, n_modes, raw, raw, 127,
-                           np.float32(0.85), np.zeros(SHADOW_BINS, np.float32), np.float32(0.98),
-                           2, np.float32(200.0), np.float32(0.6), ratio)
-        seen[scale] = ratio.copy(), raw.copy()
-    assert np.allclose(seen[1.0][0], 0.6, atol=0.02)       # dark: checked (and turned, no band)
-    assert (seen[1.0][1] == 255).all()
-    assert (seen[1.5][0] == -1).all()                      # 0.9 >= 0.85: left as shadow
+        n_dark, _ = consistent_shadows(frame, np.float32(scale), planes, K, n_modes, raw, raw, 127,
+                                       np.float32(0.85), np.zeros(SHADOW_BINS, np.float32),
+                                       np.float32(0.98), 2, np.float32(200.0), np.float32(0.6),
+                                       *scratch)
+        seen[scale] = scratch[1][:n_dark].copy(), raw.copy()
+    assert len(seen[1.0][0]) == 100 and np.allclose(seen[1.0][0], 0.6, atol=0.02)
+    assert (seen[1.0][1] == 255).all()                     # dark, and no band yet: turned
+    assert len(seen[1.5][0]) == 0                          # 0.9 >= 0.85: left as shadow
     assert (seen[1.5][1] == 127).all()
