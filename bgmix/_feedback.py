@@ -81,6 +81,8 @@ SHADOW_MIN_SHARE = 0.6
 """The band exists when it holds 60% of the histogram: one light's shadows
 concentrate there, while dark object parts spread over the whole range
 (at most about 30% in any 0.1 band on CDnet's highway and pedestrians)."""
+_SHADOW_TUNING = (np.float32(SHADOW_DECAY), SHADOW_HALF_WIDTH, np.float32(SHADOW_MIN_MASS),
+                  np.float32(SHADOW_MIN_SHARE))
 ABSORB_RATE = 10.0
 """Learning-rate factor of a pixel held past ``hold_frames``: a parked object
 joins the background within about ``history / 10`` frames after the hold."""
@@ -161,10 +163,9 @@ class FeedbackState:
         """Step 3's shadow check on ``self.raw`` and ``neighbour``: returns how many
         shadow pixels turned foreground."""
         _, turned = consistent_shadows(frame, np.float32(sample_scale), planes, n_components, n_modes,
-                                  self.raw, neighbour, shadow_value, np.float32(below),
-                                  self.shadow_ratios, np.float32(SHADOW_DECAY), SHADOW_HALF_WIDTH,
-                                  np.float32(SHADOW_MIN_MASS), np.float32(SHADOW_MIN_SHARE),
-                                  self.dark_pixels, self.dark_ratios)
+                                       self.raw, neighbour, shadow_value, np.float32(below),
+                                       self.shadow_ratios, *_SHADOW_TUNING, self.dark_pixels,
+                                       self.dark_ratios)
         return turned
 
     def finish(self, out: np.ndarray, neighbour: np.ndarray, alpha: float, *,

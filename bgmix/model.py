@@ -200,7 +200,9 @@ class BackgroundMixture:
         the share of samples a component needs to survive. 0 disables pruning.
     detect_shadows : bool, default=True
         Mark shadows (darker, same-chroma versions of the background) with
-        ``shadow_value`` instead of 255.
+        ``shadow_value`` instead of 255. On single-channel frames there is no
+        chroma to test, so any darker sample is a shadow: turn it off for
+        thermal cameras.
     shadow_value : int, default=127
         Mask value of shadow pixels, in [0, 255].
     shadow_threshold : float, default=0.5

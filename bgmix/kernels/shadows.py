@@ -50,7 +50,7 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
         What the update multiplied the frame by (``intensity_scale / gain``).
     planes, n_components, n_modes
         The model's component-planar state after the update (slot 0 heaviest).
-    raw, neighbour : (H, W) uint8, updated
+    raw, neighbour : (H, W) uint8, C-contiguous, updated
         The update's mask and the mask after the neighbourhood step (the same
         array without one); a demoted pixel becomes 255 in both.
     shadow_value : int
@@ -125,13 +125,14 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
     if total >= min_mass and best >= min_share * total:
         first, last = start, start + width_bins - 1
     turned = 0
+    raw_pixels = raw.reshape(raw.size)
+    neighbour_pixels = neighbour.reshape(neighbour.size)
     for i in range(n_dark):
         b = min(max(int(dark_ratios[i] * bins), 0), bins - 1)
         if b < first or b > last:
-            y = dark_pixels[i] // width
-            x = dark_pixels[i] - y * width
-            raw[y, x] = 255
-            if neighbour[y, x] == shadow_value:
-                neighbour[y, x] = 255
+            index = dark_pixels[i]
+            raw_pixels[index] = 255
+            if neighbour_pixels[index] == label:
+                neighbour_pixels[index] = 255
             turned += 1
     return n_dark, turned
