@@ -214,7 +214,9 @@ class BackgroundMixture:
         ratio lies in the narrow band (0.1 wide) where most of the scene's
         recent dark shadows lie (a decaying histogram); with no such band
         it is foreground. Shadows between this and 1 (noise, soft shade)
-        are kept. In [0, 1]; 0 turns the check off (OpenCV's shadows).
+        are kept unless they lie 25 thresholds from the background (a
+        slightly darker object). In [0, 1]; 0 turns the check off
+        (OpenCV's shadows).
     intensity_scale : float, default=1.0
         Factor applied to frame values before the model sees them; every
         mean, variance and threshold is in these scaled units. 1 takes values
@@ -803,7 +805,8 @@ class BackgroundMixture:
                                                    threshold_plane, scalars), n_threads)
         if params.checks_shadows:
             feedback.check_shadows(frame, scalars.intensity_scale, planes, k, self.n_components_,
-                                   neighbour, int(params.shadow_value), params.consistent_shadows)
+                                   neighbour, threshold_plane, int(params.shadow_value),
+                                   params.consistent_shadows)
         feedback.finish(out, neighbour, alpha, median_size=params.median_size, fill=params.fill_blob_holes,
                         feedback=params.feedback, hold_frames=params.hold_frames,
                         light_change=params.light_change,

@@ -81,7 +81,8 @@ def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, pr
 
 
 def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, neighbour,
-                       shadow_value, below, histogram, decay, half_width, min_mass, min_share):
+                       distance, threshold, shadow_value, below, far, decay, half_width,
+                       min_mass, min_share, histogram):
     """Returns (raw, neighbour, histogram, turned), inputs untouched.
 
     Each shadow pixel's brightness ratio to its heaviest component's mean (float32, the
@@ -96,6 +97,7 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
     histogram = histogram.astype(np.float32) * f32(decay)
     bins = histogram.size
     dark = {}
+    faint_far = []
     for y, x in np.ndindex(height, width):
         if raw[y, x] != shadow_value or n_modes[y, x] == 0:
             continue
@@ -104,7 +106,10 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
         for c in range(n_channels):
             dot = f32(dot + f32(f32(frame[y, x, c]) * f32(sample_scale)) * mean[c])
             norm = f32(norm + mean[c] * mean[c])
-        if norm > 0 and f32(dot / norm) < below:
+        if norm > 0 and f32(dot / norm) >= below and far > 0 \
+                and distance[y, x] > f32(far) * threshold[y, x]:
+            faint_far.append((y, x))
+        elif norm > 0 and f32(dot / norm) < below:
             a = f32(dot / norm)
             dark[y, x] = a
             histogram[min(max(int(float(a) * bins), 0), bins - 1)] += f32(1)
@@ -115,11 +120,10 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
     band = range(0)
     if total >= min_mass and sums[start] >= min_share * total:
         band = range(start, start + width)
-    turned = 0
-    for (y, x), a in dark.items():
-        if min(max(int(float(a) * bins), 0), bins - 1) not in band:
-            raw[y, x] = 255
-            if neighbour[y, x] == shadow_value:
-                neighbour[y, x] = 255
-            turned += 1
-    return raw, neighbour, histogram, turned
+    outside = [(y, x) for (y, x), a in dark.items()
+               if min(max(int(float(a) * bins), 0), bins - 1) not in band]
+    for y, x in outside + faint_far:
+        raw[y, x] = 255
+        if neighbour[y, x] == shadow_value:
+            neighbour[y, x] = 255
+    return raw, neighbour, histogram, len(outside) + len(faint_far)

@@ -18,7 +18,10 @@ frame; when most of its mass lies in one narrow window of ratios (the scene's ca
 shadows), a dark shadow pixel keeps its shadow label only inside that band,
 and when the histogram has no such peak (no cast shadows, only objects), a
 dark shadow pixel is foreground. Shadow pixels with ``a >= below`` are left
-as they are.
+as they are (noise, soft shade), unless they lie very far from the background
+(``far`` thresholds): darkened by too little for a cast shadow and by too
+much for noise, they are objects a little darker than the background (on one
+channel, where the shadow test has no chroma term, the common case).
 
 The ratio is measured against the pixel's heaviest component (slot 0), the
 sample scaled as the update kernel scaled it (``intensity_scale / gain``).
@@ -38,8 +41,8 @@ SHADOW_BINS = 50
 
 @kernel_jit()
 def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, neighbour,
-                       shadow_value, below, histogram, decay, half_width, min_mass,
-                       min_share, dark_pixels, dark_ratios):
+                       distance, threshold, shadow_value, below, far, decay, half_width,
+                       min_mass, min_share, histogram, dark_pixels, dark_ratios):
     """Turn the dark shadow pixels that do not share the scene's attenuation to 255.
 
     Parameters
@@ -53,12 +56,19 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
     raw, neighbour : (H, W) uint8, C-contiguous, updated
         The update's mask and the mask after the neighbourhood step (the same
         array without one); a demoted pixel becomes 255 in both.
+    distance, threshold : (H, W) float32
+        Each pixel's smallest squared distance to a background component and
+        its threshold (what the update wrote and read).
     shadow_value : int
         The shadow label in the masks.
     below : float32
-        Shadow pixels with a brightness ratio at least this are left alone.
-    histogram : (SHADOW_BINS,) float32, updated
-        The decaying histogram of dark shadow ratios (the scene's memory).
+        Shadow pixels with a brightness ratio at least this are left alone,
+        unless they lie farther than ``far`` thresholds from the background.
+    far : float32
+        A faint shadow (ratio at least ``below``) whose squared distance
+        exceeds ``far`` times its threshold is foreground: darker by too
+        little for a cast shadow and by too much for noise (on one channel,
+        where the shadow test has no chroma, a slightly darker object). 0: off.
     decay : float32
         Factor applied to ``histogram`` each frame before this frame is added.
     half_width : int
@@ -68,6 +78,8 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
         No band until the histogram holds this much (too few shadows seen).
     min_share : float32
         The band exists when it holds at least this share of the histogram.
+    histogram : (SHADOW_BINS,) float32, updated
+        The decaying histogram of dark shadow ratios (the scene's memory).
     dark_pixels : (H W,) int64, dark_ratios : (H W,) float32
         Scratch: the dark shadow pixels (``y W + x``) and their ratios, in
         scan order, in the first entries.
@@ -99,7 +111,11 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
             if norm <= 0:
                 continue
             a = dot / norm
-            if a < below:
+            if a >= below and far > 0 and distance[y, x] > far * threshold[y, x]:
+                dark_pixels[n_dark] = index
+                dark_ratios[n_dark] = -1.0  # faint but far: foreground, not in the histogram
+                n_dark += 1
+            elif a < below:
                 dark_pixels[n_dark] = index
                 dark_ratios[n_dark] = a
                 n_dark += 1
@@ -129,7 +145,7 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
     neighbour_pixels = neighbour.reshape(neighbour.size)
     for i in range(n_dark):
         b = min(max(int(dark_ratios[i] * bins), 0), bins - 1)
-        if b < first or b > last:
+        if dark_ratios[i] < 0 or b < first or b > last:
             index = dark_pixels[i]
             raw_pixels[index] = 255
             if neighbour_pixels[index] == label:
