@@ -22,7 +22,10 @@ does, so it stays OpenCV's arithmetic. Per frame:
 5. **Light change** (``light_change``): when more than that fraction of the
    frame turned foreground at once, the turned pixels are cleared from the
    mask and re-learned at the next frame; the event lasts (hysteresis) while
-   a quarter of that fraction keeps turning.
+   a quarter of that fraction keeps turning. The pixels hidden by objects when
+   the light changed cannot be re-learned yet: their model is re-lit with the
+   change measured around them (:meth:`FeedbackState.relight_hidden`), so the
+   ground an object leaves later matches the new light instead of a ghost.
 6. The feedback planes of the next frame (:func:`~bgmix.kernels.feedback.feedback_step`).
 
 The foreground probability, when asked for, is computed from the distance
@@ -92,6 +95,8 @@ than the background (the synthetic thermal scene: 0.898 -> 0.937; at
 0.951 but cost pedestrians 0.007."""
 _SHADOW_TUNING = (np.float32(SHADOW_FAR), np.float32(SHADOW_DECAY), SHADOW_HALF_WIDTH,
                   np.float32(SHADOW_MIN_MASS), np.float32(SHADOW_MIN_SHARE))
+RELIGHT_MIN_CHANGE = 0.1
+"""Hidden pixels whose block changed by less than 10% are left as they are."""
 ABSORB_RATE = 10.0
 """Learning-rate factor of a pixel held past ``hold_frames``: a parked object
 joins the background within about ``history / 10`` frames after the hold."""
@@ -198,10 +203,74 @@ class FeedbackState:
             ABSORB_RATE if hold_frames else 1.0, relearn, light_change, self.light_event,
             hold_frames > 0 and not warming_up))
 
+    def relight_hidden(self, frame: np.ndarray, sample_scale: float, planes: np.ndarray,
+                       n_components: int, n_modes: np.ndarray) -> int:
+        """At the first frame of a light change (after :meth:`finish`): multiply the
+        means of every component of the hidden pixels (held: not learnt, so their
+        model is the old light's) by the change of light around them, the median
+        ratio of frame to model of the nearest visible pixel to the left, right,
+        above and below. Returns how many pixels changed.
+
+        The nearest visible pixels, not a block's: a hidden pixel takes the
+        light of the side of a lamp's edge it lies on wherever the edge runs.
+        Runs once per light change, so it is NumPy, not a compiled kernel (no
+        compile stall in a live stream the first time a lamp switches on).
+        """
+        height, width = self.height, self.width
+        frame = frame.reshape(height, width, -1)
+        n_channels = frame.shape[2]
+        hidden = (self.hold > 0) & (n_modes > 0)
+        if not hidden.any():
+            return 0
+        level = planes[n_components:n_components + n_channels, :height * width].sum(axis=0)
+        level = level.reshape(height, width)
+        sample = frame.sum(axis=2, dtype=np.float32) * np.float32(sample_scale)
+        visible = ~hidden & (n_modes > 0) & (level > GAIN_MIN_LEVEL)
+        ratio = sample / np.maximum(level, np.float32(GAIN_MIN_LEVEL))
+        around = np.stack([_nearest_along(ratio, visible, axis, reverse)
+                           for axis in (0, 1) for reverse in (False, True)])
+        known = ~np.isnan(around)
+        enough = hidden & known.any(axis=0)
+        # The lower median of what was found: with two sides of an edge in a tie,
+        # one side's light, not a blend that fits neither.
+        change = np.nanquantile(around[:, enough], 0.5, axis=0, method="lower")
+        relit = np.zeros_like(hidden)
+        relit[enough] = np.abs(change - 1) > RELIGHT_MIN_CHANGE
+        index = np.flatnonzero(relit)
+        factor = change[relit[enough]].astype(np.float32)
+        for plane in range(n_components, n_components * (1 + n_channels)):
+            planes[plane, index] *= factor
+        return len(index)
+
     def advance(self) -> None:
         """Make the planes written by :meth:`finish` those of the next frame."""
         self.threshold, self.next_threshold = self.next_threshold, self.threshold
         self.rate, self.next_rate = self.next_rate, self.rate
+
+
+def _nearest_along(values: np.ndarray, valid: np.ndarray, axis: int, reverse: bool) -> np.ndarray:
+    """Each pixel's value of the nearest ``valid`` pixel before it along ``axis``
+    (after it when ``reverse``), itself excluded; NaN where there is none.
+
+    Examples
+    --------
+    >>> v = np.array([[1.0, 2.0, 3.0, 4.0]], np.float32)
+    >>> ok = np.array([[True, False, False, True]])
+    >>> _nearest_along(v, ok, 1, False).tolist(), _nearest_along(v, ok, 1, True).tolist()
+    ([[nan, 1.0, 1.0, 1.0]], [[4.0, 4.0, 4.0, nan]])
+    """
+    if reverse:
+        return np.flip(_nearest_along(np.flip(values, axis), np.flip(valid, axis), axis, False), axis)
+    length = values.shape[axis]
+    position = np.arange(length).reshape((-1, 1) if axis == 0 else (1, -1))
+    last = np.maximum.accumulate(np.where(valid, position, -1), axis=axis)
+    before = np.full(values.shape, -1)  # the last valid strictly before each pixel
+    if axis == 0:
+        before[1:] = last[:-1]
+    else:
+        before[:, 1:] = last[:, :-1]
+    found = np.take_along_axis(values, np.maximum(before, 0), axis=axis)
+    return np.where(before >= 0, found, np.nan).astype(np.float32)
 
 
 def _median(values: np.ndarray) -> np.float32:

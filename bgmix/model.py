@@ -263,8 +263,10 @@ class BackgroundMixture:
     light_change : float, default=0.2
         A frame in which more than this fraction of the pixels turns
         foreground at once is a light change (a lamp, a door): those pixels
-        are cleared from the mask and re-learned from the next frame. In
-        [0, 1]; 0 turns it off.
+        are cleared from the mask and re-learned from the next frame, and the
+        model of the pixels that objects hid then is re-lit by the change
+        measured beside them (the ground comes back in the new light, not as
+        a ghost). In [0, 1]; 0 turns it off.
     median_size : int, default=5
         The clean-up inside ``apply``: a ``median_size`` x ``median_size``
         majority filter of the foreground (0 off, or odd in [3, 15]).
@@ -807,10 +809,13 @@ class BackgroundMixture:
             feedback.check_shadows(frame, scalars.intensity_scale, planes, k, self.n_components_,
                                    neighbour, threshold_plane, int(params.shadow_value),
                                    params.consistent_shadows)
+        light_before = feedback.light_event
         feedback.finish(out, neighbour, alpha, median_size=params.median_size, fill=params.fill_blob_holes,
                         feedback=params.feedback, hold_frames=params.hold_frames,
                         light_change=params.light_change,
                         warming_up=self.n_frames_seen_ <= params.history // WARMUP_SHARE)
+        if feedback.light_event and not light_before:
+            feedback.relight_hidden(frame, scalars.intensity_scale, planes, k, self.n_components_)
         if probability is not None:
             probability_from_distance(feedback.min_distance, threshold_plane, out, probability)
         feedback.advance()

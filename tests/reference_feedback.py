@@ -68,8 +68,6 @@ def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, pr
                       for qy, qx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)))
         held = final_fg or (raw_fg and (neighbour[y, x] != 255 or touches))
         hold[y, x] = hold[y, x] + 1 if held else 0.0
-        if light_change and held and not newly:
-            hold[y, x] = max(hold[y, x], hold_frames)
         if light_change and newly:
             rate[y, x] = relearn_rate
             hold[y, x] = 0.0

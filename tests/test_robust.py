@@ -88,6 +88,53 @@ def test_a_light_switch_is_relearned_instead_of_a_white_mask():
     assert (ignored[left] == 255).mean() > 0.9
 
 
+def lamp_scene():
+    """A grey room; a box stands on the left from frame 40 to 120; at frame 80 a lamp
+    lights the left 40% 1.5 times brighter. Returns frames and the box's region."""
+    rng = np.random.default_rng(12)
+    frames = scene(160, rng, level=90.0)
+    frames[40:120, 10:30, 8:22] = (40, 160, 200)
+    frames[80:, :, :24] *= 1.5
+    box = np.zeros((H, W), bool)
+    box[10:30, 8:22] = True
+    return as_uint8(frames), box
+
+
+def test_the_ground_an_object_hid_through_a_light_change_comes_back_in_the_new_light():
+    """The ground under the box was learnt in the old light; re-lit with the change measured
+    around it, it is background as soon as the box leaves, instead of a ghost for the hold."""
+    from bgmix._feedback import FeedbackState
+
+    frames, box = lamp_scene()
+    masks = run(robust(), frames)
+    assert (masks[100][box] == 255).mean() > 0.85          # the box stays foreground
+    assert (masks[125:][:, box] == 255).mean() < 0.02      # its ground is background
+    assert (masks[125:] == 255).mean() < 0.01
+    relight = FeedbackState.relight_hidden
+    try:
+        FeedbackState.relight_hidden = lambda self, *args: 0
+        without = run(robust(), frames)
+    finally:
+        FeedbackState.relight_hidden = relight
+    assert (without[125:140][:, box] == 255).mean() > 0.5  # the ghost the re-lighting prevents
+
+
+def test_a_hidden_pixel_takes_the_light_of_its_side_of_the_lamps_edge():
+    """A box straddling a lamp's edge: each of its pixels is re-lit with the change of the
+    visible pixels nearest to it, so both halves of its ground come back."""
+    from bgmix._feedback import FeedbackState
+
+    rng = np.random.default_rng(13)
+    frames = scene(120, rng, level=90.0)
+    frames[30:90, 10:30, 14:34] = (40, 160, 200)            # the box, x 14..33
+    frames[60:, :, :24] *= 1.5                              # the lamp's edge at x = 24
+    frames = as_uint8(frames)
+    model = robust()
+    masks = run(model, frames)
+    assert (masks[95:][:, 10:30, 14:34] == 255).mean() < 0.02
+    assert isinstance(model._feedback, FeedbackState)
+
+
 def test_feedback_raises_the_threshold_of_flickering_pixels_only():
     rng = np.random.default_rng(3)
     frames = scene(200, rng)

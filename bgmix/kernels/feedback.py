@@ -22,9 +22,9 @@ per-pixel parameter planes of the next frame's update (:mod:`bgmix.kernels.updat
 - **Light changes.** When more than a fraction of the frame turns foreground
   at once (:func:`newly_foreground`), the model (:mod:`bgmix.model`) flags a
   light change; the pixels that turned are then re-learned from the next
-  frame (rate ``1 / alpha``, a reset) instead of staying white, and the
-  pixels already foreground end their hold (what lies under them was learnt
-  in the old light: a ghost once they move).
+  frame (rate ``1 / alpha``, a reset) instead of staying white. The pixels
+  already foreground keep their hold (a person under the lamp is still
+  there); what lies under them is re-lit by :mod:`bgmix._feedback`.
 
 Every plane is (H, W) float32 (``hold`` counts frames in float32: exact up
 to 2**24), updated in place. The kernels are serial: a pass over the pixels
@@ -130,10 +130,6 @@ def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, pr
                 hold[y, x] += one
             else:
                 hold[y, x] = np.float32(0.0)
-            if light_change and held and not newly:
-                # Foreground before the light changed: what lies under it is
-                # learnt in the old light, a ghost once it moves. Cut its hold short.
-                hold[y, x] = max(hold[y, x], np.float32(hold_frames))
             if light_change and newly:
                 rate[y, x] = np.float32(relearn_rate)
                 hold[y, x] = np.float32(0.0)
