@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bgmix.kernels.feedback import exposure_ratios, finish_frame
+from bgmix.kernels.feedback import exposure_median, finish_frame
 from bgmix.kernels.shadows import SHADOW_BINS, consistent_shadows
 
 GAIN_GRID = 16
@@ -144,6 +144,7 @@ class FeedbackState:
         self.grid = int(max(1, min(GAIN_GRID, (self.height * self.width / GAIN_SAMPLES) ** 0.5)))
         self.ratios = np.empty(len(range(self.grid // 2, self.height, self.grid))
                                * len(range(self.grid // 2, self.width, self.grid)), np.float32)
+        self.enough = max(1, int(GAIN_MIN_SAMPLES * len(self.ratios)))
 
     SAVED = ("distance", "blink", "hold", "previous_raw", "threshold", "rate", "shadow_ratios")
     """The arrays a model file keeps (with ``gain`` and ``light_event``)."""
@@ -163,12 +164,11 @@ class FeedbackState:
     def estimate_gain(self, frame: np.ndarray, intensity_scale: float, planes: np.ndarray,
                       n_components: int, n_modes: np.ndarray) -> float:
         """Step 1: the exposure of ``frame`` relative to the model (1: unchanged)."""
-        enough = max(1, int(GAIN_MIN_SAMPLES * len(self.ratios)))
-        count = exposure_ratios(frame, intensity_scale, planes, n_components, n_modes,
-                                self.previous_raw, self.grid, GAIN_MIN_WEIGHT, GAIN_MIN_LEVEL, enough, self.ratios)
-        if count >= enough:
-            measured = float(_median(self.ratios[:count]))
-            self.gain = 1.0 + GAIN_FOLLOW * (measured - 1.0)
+        measured = exposure_median(frame, intensity_scale, planes, n_components, n_modes,
+                                   self.previous_raw, self.grid, GAIN_MIN_WEIGHT, GAIN_MIN_LEVEL,
+                                   self.enough, self.ratios)
+        if measured >= 0:
+            self.gain = 1.0 + GAIN_FOLLOW * (float(measured) - 1.0)
         return self.gain
 
     def check_shadows(self, frame: np.ndarray, sample_scale: float, planes: np.ndarray,
@@ -271,22 +271,3 @@ def _nearest_along(values: np.ndarray, valid: np.ndarray, axis: int, reverse: bo
         before[:, 1:] = last[:, :-1]
     found = np.take_along_axis(values, np.maximum(before, 0), axis=axis)
     return np.where(before >= 0, found, np.nan).astype(np.float32)
-
-
-def _median(values: np.ndarray) -> np.float32:
-    """``np.median(values)`` of a 1-D float32 array, the same value, by one
-    partition: ``np.median``'s own checks and dispatch cost more than the
-    partition of a few hundred values (tens of microseconds a frame).
-
-    Examples
-    --------
-    >>> v = np.array([3, 1, 4, 1, 5, 9], np.float32)
-    >>> bool(_median(v) == np.median(v)), bool(_median(v[:5]) == np.median(v[:5]))
-    (True, True)
-    """
-    n = len(values)
-    half = n // 2
-    if n % 2:
-        return np.partition(values, half)[half]
-    part = np.partition(values, (half - 1, half))
-    return (part[half - 1] + part[half]) / np.float32(2.0)

@@ -201,14 +201,67 @@ def gain_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_
 def exposure_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_raw, grid,
                     min_weight, min_level, min_count, ratios):
     """:func:`gain_ratios` of the background lattice pixels, or of every settled one
-    when fewer than ``min_count`` qualify; returns how many (the caller takes the
-    median: NumPy's, as Numba's np.median cost 2 s of the first compile)."""
+    when fewer than ``min_count`` qualify; returns how many."""
     count = gain_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_raw,
                         grid, min_weight, min_level, True, ratios)
     if count < min_count:
         count = gain_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_raw,
                             grid, min_weight, min_level, False, ratios)
     return count
+
+
+@kernel_jit()
+def median_in_place(values, n):
+    """``np.median(values[:n])`` of float32 values (``n`` > 0), reordering them:
+    a quickselect, since Numba's ``np.median`` cost 2 s of the first compile and
+    NumPy's, called from Python, tens of microseconds a frame in checks."""
+    half = n // 2
+    upper = _select(values, n, half)
+    if n % 2:
+        return upper
+    lower = values[0]  # after the select, values[:half] are the smaller half
+    for i in range(1, half):
+        lower = max(lower, values[i])
+    return (lower + upper) / np.float32(2.0)
+
+
+@kernel_jit()
+def _select(values, n, k):
+    """The ``k``-th smallest of ``values[:n]`` (0-based), moved to ``values[k]``
+    with the smaller ones before it (Hoare's selection)."""
+    low = 0
+    high = n - 1
+    while low < high:
+        pivot = values[(low + high) // 2]
+        i = low
+        j = high
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                values[i], values[j] = values[j], values[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            high = j
+        elif k >= i:
+            low = i
+        else:
+            break
+    return values[k]
+
+
+@kernel_jit()
+def exposure_median(frame, intensity_scale, planes, n_components, n_modes, previous_raw, grid,
+                    min_weight, min_level, min_count, ratios):
+    """The median of :func:`exposure_ratios`, or -1 when fewer than ``min_count``."""
+    count = exposure_ratios(frame, intensity_scale, planes, n_components, n_modes, previous_raw,
+                            grid, min_weight, min_level, min_count, ratios)
+    if count < min_count:
+        return np.float32(-1.0)
+    return median_in_place(ratios, count)
 
 
 @kernel_jit()
