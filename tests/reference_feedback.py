@@ -105,7 +105,7 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
             dot = f32(dot + f32(f32(frame[y, x, c]) * f32(sample_scale)) * mean[c])
             norm = f32(norm + mean[c] * mean[c])
         if norm > 0 and f32(dot / norm) >= below and far > 0 \
-                and distance[y, x] > f32(far) * threshold[y, x]:
+                and np.isfinite(distance[y, x]) and distance[y, x] > f32(far) * threshold[y, x]:
             faint_far.append((y, x))
         elif norm > 0 and f32(dot / norm) < below:
             a = f32(dot / norm)

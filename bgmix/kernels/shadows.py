@@ -66,7 +66,8 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
         unless they lie farther than ``far`` thresholds from the background.
     far : float32
         A faint shadow (ratio at least ``below``) whose squared distance
-        exceeds ``far`` times its threshold is foreground: darker by too
+        exceeds ``far`` times its threshold (and is finite: a background
+        component to be far from) is foreground: darker by too
         little for a cast shadow and by too much for noise (on one channel,
         where the shadow test has no chroma, a slightly darker object). 0: off.
     decay : float32
@@ -111,7 +112,8 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
             if norm <= 0:
                 continue
             a = dot / norm
-            if a >= below and far > 0 and distance[y, x] > far * threshold[y, x]:
+            far_off = distance[y, x] > far * threshold[y, x] and distance[y, x] < np.inf
+            if a >= below and far > 0 and far_off:
                 dark_pixels[n_dark] = index
                 dark_ratios[n_dark] = -1.0  # faint but far: foreground, not in the histogram
                 n_dark += 1
