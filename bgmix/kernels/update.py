@@ -418,15 +418,19 @@ def _build(spec: UpdateSpec):
 
             visited = fk < nm_cur
             weight = a1 * w + p
+            # A match's weight and gain, computed whether the pixel matches or
+            # not: then the division does not wait for the distance's (a chain
+            # of divisions itself), and the learning below overlaps it.
+            weight_match = weight + a
+            gain = a / weight_match
             tested = visited & (not fits)
             among_background = tested & (total < background_ratio)
             background = background | (among_background & (dist2 < tb * scale))
             match = tested & (dist2 < tg * scale)
-            weight = weight + a if match else weight
+            weight = weight_match if match else weight
             # No learning at rate 0 (the identity, and 0 / 0 on a component of
             # weight 0) nor where a subnormal rate rounded the weight to 0.
             learn = match & (weight > zero) & (a > zero)
-            gain = a / weight
             if fused:
                 if deferred:
                     n0, n1, n2, n3, n4, n5, inside = learn_unbound(
