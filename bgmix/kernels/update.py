@@ -51,15 +51,22 @@ and a pixel's dead components are never read. OpenCV's
 pixel-interleaved loop instead branches on every component of every pixel
 (busy real footage mispredicts many of those branches).
 
-The "full" covariance's learning costs as much as its test (four square
-roots and three divisions against the test's three divisions), and a
-vectorised pass pays it for every pixel of the chunk, kept by a select.
-Past the first component few pixels are still looking for a match (those
-showing their second or third colour), so there, when at most
+The "full" covariance's learning is dear, and a vectorised pass pays it
+for every pixel of the chunk, kept by a select. Its correlation clamp
+(four square roots, three divisions) binds on a few per cent of the
+updates, so a fused pass learns without it, tests the bounds squared, and
+clamps after the pass only the groups of 8 pixels where a bound may bind
+(:func:`~bgmix.kernels._common.update_covariance3_unbound`: the same
+values). Past the first component few pixels are still looking for a
+match (those showing their second or third colour), so there, when at most
 1/:data:`SPARSE_LEARN` of the chunk is, the pass only tests and notes each
 learning pixel's gain, and :func:`learn_split` then updates those pixels'
-covariances one by one (the same arithmetic, so the same state): 15-20%
-of the full preset's time on busy clips.
+means and covariances one by one (the same arithmetic, so the same state):
+15-20% of the full preset's time on busy clips. A pass computes a match's
+gain before it knows of the match (the division then overlaps the
+distance's), and the kernel views its arrays without reference counting
+(:func:`~bgmix.kernels._stack.unmanaged`): the per-pixel helpers' atomic
+counts had cost a tenth of the full preset's time.
 
 Steps 2 and 4 move components between slots; they concern a few per cent
 of the pixels (1% rise, 1-5% create on real clips) and run as scalar
@@ -116,8 +123,9 @@ chunk runs it as passes over every pixel, vectorised."""
 
 SPARSE_LEARN = 3
 """A split pass (the "full" covariance, components after the first) where at
-most 1/4 of the chunk's pixels learn updates their covariances pixel by
-pixel; with more, as one vectorised pass over the chunk."""
+most 1/3 of the chunk's pixels may learn updates them pixel by pixel; with
+more, as one vectorised pass over the chunk (2 and 6 measured within noise
+of 3, 2026-12-07)."""
 
 BAND_ROWS = 8
 """Rows per band dealt to a thread; rows of a band run in order, which keeps
