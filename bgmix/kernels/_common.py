@@ -193,6 +193,50 @@ def update_covariance3(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k,
     return clamp_covariance3(sxx, sxy, sxz, syy, syz, szz, var_min, var_max, max_corr)
 
 
+@kernel_jit(inline="always")
+def update_covariance3_unbound(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k,
+                               var_min, var_max, max_corr):
+    """:func:`update_covariance3` up to its variance clamps, and whether its
+    correlation clamps would leave the result as it is.
+
+    Returns the six planes and ``inside``. Where ``inside`` is true the
+    planes are :func:`update_covariance3`'s, bit for bit; elsewhere
+    :func:`clamp_covariance3` of them is (the variance clamps are
+    idempotent). The test needs neither square root nor division (the
+    clamp takes four and three): each bound ``|a| <= rho sqrt(b)`` is
+    tested as ``a^2 <= m b`` with ``m = rho^2 (1 - 2^-8)``, a margin far
+    above the float32 rounding of both forms (tens of ulps, that of the
+    partial correlation's cancellations included, while the correlations are
+    within ``rho``), so ``inside`` implies that no clamp binds; a bound
+    within 0.2% of binding, a non-finite product or a NaN gives
+    ``inside = False`` (the exact clamp then decides). On real footage a
+    few per cent of the updates come near a correlation bound, so a
+    vectorised pass can clamp only those afterwards, one by one.
+    """
+    sxx = sxx + k * (d0 * d0 - sxx)
+    sxy = sxy + k * (d0 * d1 - sxy)
+    sxz = sxz + k * (d0 * d2 - sxz)
+    syy = syy + k * (d1 * d1 - syy)
+    syz = syz + k * (d1 * d2 - syz)
+    szz = szz + k * (d2 * d2 - szz)
+    sxx = clamp_variance(sxx, var_min, var_max)
+    syy = clamp_variance(syy, var_min, var_max)
+    szz = clamp_variance(szz, var_min, var_max)
+    margin = max_corr * max_corr * np.float32(0.99609375)
+    big = np.float32(3.0e38)
+    pxy = sxx * syy
+    pxz = sxx * szz
+    pyz = syy * szz
+    # sxx times the variances of y and z given x; their product bounds the
+    # partial covariance sxx (syz - sxy sxz / sxx) = sxx syz - sxy sxz.
+    partial = (pxy - sxy * sxy) * (pxz - sxz * sxz)
+    off = sxx * syz - sxy * sxz
+    inside = ((sxy * sxy <= margin * pxy) & (sxz * sxz <= margin * pxz)
+              & (syz * syz <= margin * pyz) & (off * off <= margin * partial)
+              & (pxy < big) & (pxz < big) & (pyz < big) & (partial < big))
+    return sxx, sxy, sxz, syy, syz, szz, inside
+
+
 # ---------------------------------------------------------------------------
 # Log-likelihood of a pixel under its background components (every
 # covariance type). ``cov`` is (J, P, H, W) as above; the spherical kernel's

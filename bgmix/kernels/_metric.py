@@ -26,7 +26,13 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from bgmix.kernels._common import clamp_variance, mahalanobis3, update_covariance3
+from bgmix.kernels._common import (
+    clamp_covariance3,
+    clamp_variance,
+    mahalanobis3,
+    update_covariance3,
+    update_covariance3_unbound,
+)
 from bgmix.kernels._config import kernel_jit
 
 SPHERICAL = 0
@@ -48,6 +54,12 @@ class MetricHooks(NamedTuple):
     ``S + gain (d d^T - S)``, clamped."""
     initial: Callable
     """``(var_init) -> c0..c5``: a new component's covariance, ``var_init * I``."""
+    learn_unbound: Callable
+    """:attr:`learn`'s arguments ``-> (c0..c5, inside)``: where ``inside``,
+    :attr:`learn`'s result; elsewhere :attr:`bound` of the ``c0..c5`` returned
+    is. Cheap where the bounds rarely bind (the full covariance's correlations)."""
+    bound: Callable
+    """``(c0..c5, var_min, var_max, max_corr) -> c0..c5``: the bounds :attr:`learn` ends with."""
 
 
 def n_planes(metric: int, n_channels: int) -> int:
@@ -67,9 +79,12 @@ def hooks(metric: int) -> MetricHooks:
     (9.0, 4.0)
     """
     return {
-        SPHERICAL: MetricHooks(spherical_distance, ratio, spherical_learn, isotropic_initial),
-        DIAG: MetricHooks(diag_distance, identity, diag_learn, isotropic_initial),
-        FULL: MetricHooks(full_distance, identity, full_learn, full_initial),
+        SPHERICAL: MetricHooks(spherical_distance, ratio, spherical_learn, isotropic_initial,
+                               spherical_learn_unbound, no_bound),
+        DIAG: MetricHooks(diag_distance, identity, diag_learn, isotropic_initial,
+                          diag_learn_unbound, no_bound),
+        FULL: MetricHooks(full_distance, identity, full_learn, full_initial,
+                          full_learn_unbound, full_bound),
     }[metric]
 
 
@@ -135,6 +150,41 @@ def full_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
     """Variances into ``[var_min, var_max]``, correlations within ``max_corr``."""
     return update_covariance3(c0, c1, c2, c3, c4, c5, d0, d1, d2, gain,
                               var_min, var_max, max_corr)
+
+
+@kernel_jit(inline="always")
+def full_learn_unbound(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
+                       var_min, var_max, max_corr):
+    """:func:`full_learn` but the correlation clamp, and whether it would bind
+    (:func:`~bgmix.kernels._common.update_covariance3_unbound`)."""
+    return update_covariance3_unbound(c0, c1, c2, c3, c4, c5, d0, d1, d2, gain,
+                                      var_min, var_max, max_corr)
+
+
+@kernel_jit(inline="always")
+def full_bound(c0, c1, c2, c3, c4, c5, var_min, var_max, max_corr):
+    return clamp_covariance3(c0, c1, c2, c3, c4, c5, var_min, var_max, max_corr)
+
+
+@kernel_jit()
+def spherical_learn_unbound(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
+                            var_min, var_max, max_corr):
+    n0, n1, n2, n3, n4, n5 = spherical_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5,
+                                             gain, var_min, var_max, max_corr)
+    return n0, n1, n2, n3, n4, n5, True
+
+
+@kernel_jit()
+def diag_learn_unbound(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
+                       var_min, var_max, max_corr):
+    n0, n1, n2, n3, n4, n5 = diag_learn(three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5,
+                                        gain, var_min, var_max, max_corr)
+    return n0, n1, n2, n3, n4, n5, True
+
+
+@kernel_jit()
+def no_bound(c0, c1, c2, c3, c4, c5, var_min, var_max, max_corr):
+    return c0, c1, c2, c3, c4, c5
 
 
 @kernel_jit()

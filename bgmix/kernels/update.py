@@ -51,15 +51,22 @@ and a pixel's dead components are never read. OpenCV's
 pixel-interleaved loop instead branches on every component of every pixel
 (busy real footage mispredicts many of those branches).
 
-The "full" covariance's learning costs as much as its test (four square
-roots and three divisions against the test's three divisions), and a
-vectorised pass pays it for every pixel of the chunk, kept by a select.
-Past the first component few pixels are still looking for a match (those
-showing their second or third colour), so there, when at most
+The "full" covariance's learning is dear, and a vectorised pass pays it
+for every pixel of the chunk, kept by a select. Its correlation clamp
+(four square roots, three divisions) binds on a few per cent of the
+updates, so a fused pass learns without it, tests the bounds squared, and
+clamps after the pass only the groups of 8 pixels where a bound may bind
+(:func:`~bgmix.kernels._common.update_covariance3_unbound`: the same
+values). Past the first component few pixels are still looking for a
+match (those showing their second or third colour), so there, when at most
 1/:data:`SPARSE_LEARN` of the chunk is, the pass only tests and notes each
 learning pixel's gain, and :func:`learn_split` then updates those pixels'
-covariances one by one (the same arithmetic, so the same state): 15-20%
-of the full preset's time on busy clips.
+means and covariances one by one (the same arithmetic, so the same state):
+15-20% of the full preset's time on busy clips. A pass computes a match's
+gain before it knows of the match (the division then overlaps the
+distance's), and the kernel views its arrays without reference counting
+(:func:`~bgmix.kernels._stack.unmanaged`): the per-pixel helpers' atomic
+counts had cost a tenth of the full preset's time.
 
 Steps 2 and 4 move components between slots; they concern a few per cent
 of the pixels (1% rise, 1-5% create on real clips) and run as scalar
@@ -101,7 +108,7 @@ from bgmix.kernels._common import (
     spread_row_stride,
 )
 from bgmix.kernels._config import closure_jit
-from bgmix.kernels._stack import stack_pointer
+from bgmix.kernels._stack import stack_pointer, unmanaged
 from bgmix.kernels.covariance import METRIC_FULL, METRIC_SPHERICAL
 
 CHUNK = 128
@@ -116,8 +123,9 @@ chunk runs it as passes over every pixel, vectorised."""
 
 SPARSE_LEARN = 3
 """A split pass (the "full" covariance, components after the first) where at
-most 1/4 of the chunk's pixels learn updates their covariances pixel by
-pixel; with more, as one vectorised pass over the chunk."""
+most 1/3 of the chunk's pixels may learn updates them pixel by pixel; with
+more, as one vectorised pass over the chunk (2 and 6 measured within noise
+of 3, 2026-12-07)."""
 
 BAND_ROWS = 8
 """Rows per band dealt to a thread; rows of a band run in order, which keeps
@@ -266,7 +274,8 @@ def _build(spec: UpdateSpec):
     if metric == METRIC_FULL and not three:
         raise ValueError("the full metric needs 3 channels")
     planes = metric_hooks.n_planes(metric, n_channels)
-    distance, scaled_distance, learn_covariance, initial_covariance = metric_hooks.hooks(metric)
+    (distance, scaled_distance, learn_covariance, initial_covariance, learn_unbound,
+     bound_covariance) = metric_hooks.hooks(metric)
     slot_planes = 0 if tied else planes
     tied_planes = planes if tied else 0
     has_1 = planes > 1
@@ -286,6 +295,12 @@ def _build(spec: UpdateSpec):
     # them there. Elsewhere LLVM's choice stands, which compiles faster
     # (the default model's first apply: 8 s, 10 s with everything inlined).
     inline_metric = "always" if split else "never"
+    # The full covariance's correlation clamp (four square roots, three
+    # divisions) binds on a few per cent of the updates: a fused pass learns
+    # without it, notes where a bound may bind, and clamps those pixels after
+    # the pass (the same values: update_covariance3_unbound).
+    deferred = metric == METRIC_FULL
+    group = 8
 
     # Scratch fields, each CHUNK float32 wide.
     f_x = 0                          # the sample, C channels, in model units
@@ -309,7 +324,8 @@ def _build(spec: UpdateSpec):
     f_tw = f_done + 1                # shadow test's cumulative weight
     f_shadow = f_tw + 1              # shadow found
     f_gain = f_shadow + 1            # a split pass's gain a / w where the pixel learns, else 0
-    n_fields = f_gain + 1
+    f_bound = f_gain + 1             # a fused pass's learning pixels whose bounds may bind
+    n_fields = f_bound + 1
     scratch_size = n_fields * ch
 
     @closure_jit(signature="uint64(int64, int64)")
@@ -367,6 +383,7 @@ def _build(spec: UpdateSpec):
         more = False
         pending = False
         learned_any = False
+        unbound_any = False
         for x in range(n):
             xi = np.uint64(x0 + x)
             # Everything is loaded first and stored last: a field read after
@@ -409,19 +426,30 @@ def _build(spec: UpdateSpec):
 
             visited = fk < nm_cur
             weight = a1 * w + p
+            # A match's weight and gain, computed whether the pixel matches or
+            # not: then the division does not wait for the distance's (a chain
+            # of divisions itself), and the learning below overlaps it.
+            weight_match = weight + a
+            gain = a / weight_match
             tested = visited & (not fits)
             among_background = tested & (total < background_ratio)
             background = background | (among_background & (dist2 < tb * scale))
             match = tested & (dist2 < tg * scale)
-            weight = weight + a if match else weight
+            weight = weight_match if match else weight
             # No learning at rate 0 (the identity, and 0 / 0 on a component of
             # weight 0) nor where a subnormal rate rounded the weight to 0.
             learn = match & (weight > zero) & (a > zero)
-            gain = a / weight
             if fused:
-                n0, n1, n2, n3, n4, n5 = learn_covariance(
-                    three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
-                    var_min, var_max, max_corr)
+                if deferred:
+                    n0, n1, n2, n3, n4, n5, inside = learn_unbound(
+                        three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
+                        var_min, var_max, max_corr)
+                    unbound = learn & (not inside)
+                    unbound_any = unbound_any | unbound
+                else:
+                    n0, n1, n2, n3, n4, n5 = learn_covariance(
+                        three, d0, d1, d2, dist2, c0, c1, c2, c3, c4, c5, gain,
+                        var_min, var_max, max_corr)
             if want_probability:
                 nearest = scaled_distance(dist2, scale)
                 min_out = nearest if among_background & (nearest < min_in) else min_in
@@ -438,10 +466,11 @@ def _build(spec: UpdateSpec):
             learned_any = learned_any | learn
 
             s[at(f_w, x)] = weight if visited else w
-            s[at(f_m, x)] = m0 - gain * d0 if learn else m0
-            if three:
-                s[at(f_m + 1, x)] = m1 - gain * d1 if learn else m1
-                s[at(f_m + 2, x)] = m2 - gain * d2 if learn else m2
+            if fused:
+                s[at(f_m, x)] = m0 - gain * d0 if learn else m0
+                if three:
+                    s[at(f_m + 1, x)] = m1 - gain * d1 if learn else m1
+                    s[at(f_m + 2, x)] = m2 - gain * d2 if learn else m2
             if fused:
                 f_cov = f_t if tied else f_s
                 s[at(f_cov, x)] = n0 if learn else c0
@@ -452,6 +481,8 @@ def _build(spec: UpdateSpec):
                     s[at(f_cov + 3, x)] = n3 if learn else c3
                     s[at(f_cov + 4, x)] = n4 if learn else c4
                     s[at(f_cov + 5, x)] = n5 if learn else c5
+                if deferred:
+                    s[at(f_bound, x)] = one if unbound else zero
             else:
                 s[at(f_gain, x)] = gain if learn else zero
             s[at(f_rise, x)] = rise_w
@@ -466,14 +497,42 @@ def _build(spec: UpdateSpec):
         # weight waits in the scratch for the renormalisation.
         for x in range(n):
             planes[k, row + np.uint64(x0 + x)] = s[at(f_w, x)]
+        if fused and deferred and unbound_any:
+            # The pixels near a correlation bound, by groups of GROUP pixels,
+            # skipping groups with none. (LLVM vectorises the loop over a
+            # group with masks: one vector of clamps per group that has one;
+            # pixel by pixel on the state measured 2-5% slower on motorway.)
+            f_cov = f_t if tied else f_s
+            for g in range(0, n, group):
+                m = min(group, n - g)
+                hit = False
+                for j in range(m):
+                    hit = hit | (s[at(f_bound, g + j)] != zero)
+                if not hit:
+                    continue
+                for j in range(m):
+                    x = g + j
+                    if s[at(f_bound, x)] == zero:
+                        continue
+                    n0, n1, n2, n3, n4, n5 = bound_covariance(
+                        s[at(f_cov, x)], s[at(f_cov + 1, x)], s[at(f_cov + 2, x)],
+                        s[at(f_cov + 3, x)], s[at(f_cov + 4, x)], s[at(f_cov + 5, x)],
+                        var_min, var_max, max_corr)
+                    s[at(f_cov, x)] = n0
+                    s[at(f_cov + 1, x)] = n1
+                    s[at(f_cov + 2, x)] = n2
+                    s[at(f_cov + 3, x)] = n3
+                    s[at(f_cov + 4, x)] = n4
+                    s[at(f_cov + 5, x)] = n5
         if learned_any:
             if not fused:
-                # Before the means are written back: it reads the old ones.
+                # (It learns the means too.)
                 learn_split(s, k, row, x0, n, planes, mean_base, cov_base, var_min, var_max,
                             max_corr)
-            for c in range(n_channels):
-                for x in range(n):
-                    planes[mean_base + k * n_channels + c, row + np.uint64(x0 + x)] = s[at(f_m + c, x)]
+            if fused:
+                for c in range(n_channels):
+                    for x in range(n):
+                        planes[mean_base + k * n_channels + c, row + np.uint64(x0 + x)] = s[at(f_m + c, x)]
             if fused and not tied:
                 for q in range(slot_planes):
                     for x in range(n):
@@ -482,9 +541,11 @@ def _build(spec: UpdateSpec):
 
     @closure_jit(inline="always")
     def learn_split(s, k, row, x0, n, planes, mean_base, cov_base, var_min, var_max, max_corr):
-        """The covariance learning of a split :func:`test_pass`, pixel by
-        pixel for the pixels that learn: the same arithmetic on the same
-        values as a fused pass."""
+        """The learning of a split :func:`test_pass` (mean and covariance),
+        pixel by pixel for the pixels that learn: the same arithmetic on the
+        same values as a fused pass (the correlation clamp only where a bound
+        may bind: :func:`~bgmix.kernels._common.update_covariance3_unbound`).
+        The pass then stores neither means nor covariances."""
         zero = np.float32(0.0)
         first = cov_base + k * slot_planes
         for x in range(n):
@@ -495,15 +556,22 @@ def _build(spec: UpdateSpec):
             d0, d1, d2 = sample_offset(s, x, planes, mean_base + k * n_channels, pixel)
             c0, c1, c2, c3, c4, c5 = component_cov(s, planes, row, cov_base, k,
                                                    np.uint64(x0 + x), x)
-            n0, n1, n2, n3, n4, n5 = learn_covariance(
+            n0, n1, n2, n3, n4, n5, inside = learn_unbound(
                 three, d0, d1, d2, zero, c0, c1, c2, c3, c4, c5, gain,
                 var_min, var_max, max_corr)
+            if not inside:
+                n0, n1, n2, n3, n4, n5 = bound_covariance(n0, n1, n2, n3, n4, n5,
+                                                          var_min, var_max, max_corr)
             planes[first, pixel] = n0
             planes[first + 1, pixel] = n1
             planes[first + 2, pixel] = n2
             planes[first + 3, pixel] = n3
             planes[first + 4, pixel] = n4
             planes[first + 5, pixel] = n5
+            mean = mean_base + k * n_channels
+            planes[mean, pixel] = planes[mean, pixel] - gain * d0
+            planes[mean + 1, pixel] = planes[mean + 1, pixel] - gain * d1
+            planes[mean + 2, pixel] = planes[mean + 2, pixel] - gain * d2
 
     @closure_jit(inline="always")
     def split_or_fused_pass(fused, s, k, y, row, x0, n, planes, mean_base, cov_base, n_modes,
@@ -754,6 +822,15 @@ def _build(spec: UpdateSpec):
                first_band, band_step):
         """Classify and learn the bands ``first_band, first_band + band_step, ...``."""
         s = carray(stack_pointer(scratch_size, float32), scratch_size)
+        # The state without reference counting: the helpers called per pixel
+        # (inlined or not) would otherwise count it atomically on every call.
+        planes = unmanaged(planes)
+        n_modes = unmanaged(n_modes)
+        mask = unmanaged(mask)
+        probability = unmanaged(probability)
+        threshold = unmanaged(threshold)
+        rate = unmanaged(rate)
+        frame = unmanaged(frame)
         zero = np.float32(0.0)
         one = np.float32(1.0)
         a = params.alpha
