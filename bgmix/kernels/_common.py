@@ -181,15 +181,22 @@ def clamp_covariance3(sxx, sxy, sxz, syy, syz, szz, var_min, var_max, max_corr):
 
 
 @kernel_jit(inline="always")
-def update_covariance3(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k,
-                       var_min, var_max, max_corr):
-    """``S + k (d d^T - S)``, then :func:`clamp_covariance3`."""
+def _covariance3_step(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k):
+    """``S + k (d d^T - S)``, unclamped."""
     sxx = sxx + k * (d0 * d0 - sxx)
     sxy = sxy + k * (d0 * d1 - sxy)
     sxz = sxz + k * (d0 * d2 - sxz)
     syy = syy + k * (d1 * d1 - syy)
     syz = syz + k * (d1 * d2 - syz)
     szz = szz + k * (d2 * d2 - szz)
+    return sxx, sxy, sxz, syy, syz, szz
+
+
+@kernel_jit(inline="always")
+def update_covariance3(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k,
+                       var_min, var_max, max_corr):
+    """``S + k (d d^T - S)``, then :func:`clamp_covariance3`."""
+    sxx, sxy, sxz, syy, syz, szz = _covariance3_step(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k)
     return clamp_covariance3(sxx, sxy, sxz, syy, syz, szz, var_min, var_max, max_corr)
 
 
@@ -213,12 +220,7 @@ def update_covariance3_unbound(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k,
     few per cent of the updates come near a correlation bound, so a
     vectorised pass can clamp only those afterwards, one by one.
     """
-    sxx = sxx + k * (d0 * d0 - sxx)
-    sxy = sxy + k * (d0 * d1 - sxy)
-    sxz = sxz + k * (d0 * d2 - sxz)
-    syy = syy + k * (d1 * d1 - syy)
-    syz = syz + k * (d1 * d2 - syz)
-    szz = szz + k * (d2 * d2 - szz)
+    sxx, sxy, sxz, syy, syz, szz = _covariance3_step(sxx, sxy, sxz, syy, syz, szz, d0, d1, d2, k)
     sxx = clamp_variance(sxx, var_min, var_max)
     syy = clamp_variance(syy, var_min, var_max)
     szz = clamp_variance(szz, var_min, var_max)
