@@ -96,7 +96,7 @@ than the background (the synthetic thermal scene: 0.898 -> 0.937; at
 _SHADOW_TUNING = (np.float32(SHADOW_FAR), np.float32(SHADOW_DECAY), SHADOW_HALF_WIDTH,
                   np.float32(SHADOW_MIN_MASS), np.float32(SHADOW_MIN_SHARE))
 RELIGHT_MIN_CHANGE = 0.1
-"""Hidden pixels whose block changed by less than 10% are left as they are."""
+"""Hidden pixels whose measured change of light is under 10% are left as they are."""
 ABSORB_RATE = 10.0
 """Learning-rate factor of a pixel held past ``hold_frames``: a parked object
 joins the background within about ``history / 10`` frames after the hold."""
