@@ -20,7 +20,8 @@ does, so it stays OpenCV's arithmetic. Per frame:
 4. The clean-up: a ``median_size`` majority filter, then hole filling
    (:mod:`bgmix.kernels.cleanup`).
 5. **Light change** (``light_change``): when more than that fraction of the
-   frame turned foreground at once, the turned pixels are cleared from the
+   visible background (the pixels not foreground the frame before) turned
+   foreground at once, the turned pixels are cleared from the
    mask and re-learned at the next frame; the event lasts (hysteresis) while
    a quarter of that fraction keeps turning. The pixels hidden by objects when
    the light changed cannot be re-learned yet: their model is re-lit with the

@@ -261,8 +261,9 @@ class BackgroundMixture:
         the change (the rest is learned, so that the estimate cannot drift):
         auto-exposure and clouds no longer turn the frame white.
     light_change : float, default=0.2
-        A frame in which more than this fraction of the pixels turns
-        foreground at once is a light change (a lamp, a door): those pixels
+        A frame in which more than this fraction of the visible background
+        (the pixels not foreground in the frame before) turns foreground at
+        once is a light change (a lamp, a door): those pixels
         are cleared from the mask and re-learned from the next frame, and the
         model of the pixels that objects hid then is re-lit by the change
         measured beside them (the ground comes back in the new light, not as

@@ -25,8 +25,8 @@ quality or speed and say so:
       is estimated from background pixels and divided out) - without it a
       conservative model would keep the whole frame white after the camera
       re-exposes;
-    - ``light_change=0.2``: a fifth of the frame turning foreground at once is
-      a lamp or a door, re-learnt at the next frame; what objects hid then is
+    - ``light_change=0.2``: a fifth of the visible background turning
+      foreground at once is a lamp or a door, re-learnt at the next frame; what objects hid then is
       re-lit with the change beside it (synthetic illumination 0.758 -> 0.971);
     - ``feedback=1``: each pixel's threshold rises with how often its decision
       flips and how far it sits from its background (swaying leaves, flicker);

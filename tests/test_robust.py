@@ -88,6 +88,28 @@ def test_a_light_switch_is_relearned_instead_of_a_white_mask():
     assert (ignored[left] == 255).mean() > 0.9
 
 
+def test_a_lamp_is_a_light_change_while_objects_hide_part_of_the_room():
+    """A lamp lights the left quarter of the room while a large box hides more than
+    half of the frame: fewer than a fifth of the frame's pixels turn, but more than
+    a fifth of those that could (the visible background), and that is what counts."""
+    rng = np.random.default_rng(14)
+    frames = scene(140, rng, level=90.0)
+    for t in range(20, 140):                            # the box slides in from the right
+        frames[t, 2:38, max(8, 48 - 2 * (t - 20)):48] = (40, 160, 200)
+    frames[80:, :, :16] *= 1.5                          # the lamp, at frame 80
+    frames = as_uint8(frames)
+    box = np.zeros((H, W), bool)
+    box[2:38, 8:48] = True
+    lit = np.zeros((H, W), bool)
+    lit[:, :16] = True
+    # the premise: out of the frame, the lamp turns less than light_change (0.2)
+    assert (lit & ~box).mean() < 0.2 < (lit & ~box).sum() / (~box).sum()
+    masks = run(robust(), frames)
+    assert (masks[85:][:, lit & ~box] == 255).mean() < 0.02
+    assert (masks[85:][:, box] == 255).mean() > 0.9     # the box stays
+    assert (run(robust(light_change=0.0), frames)[85:][:, lit & ~box] == 255).mean() > 0.9
+
+
 def lamp_scene():
     """A grey room; a box stands on the left from frame 40 to 120; at frame 80 a lamp
     lights the left 40% 1.5 times brighter. Returns frames and the box's region."""

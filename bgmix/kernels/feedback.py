@@ -19,8 +19,8 @@ per-pixel parameter planes of the next frame's update (:mod:`bgmix.kernels.updat
   ``hold_frames`` consecutive foreground frames the pixel learns
   ``absorb_rate`` times faster than the background: a parked car or a ghost
   joins the background after the hold, and the hold is the user's choice.
-- **Light changes.** When more than a fraction of the frame turns foreground
-  at once (:func:`newly_foreground`), the model (:mod:`bgmix.model`) flags a
+- **Light changes.** When more than a fraction of the visible background turns
+  foreground at once (:func:`turned_share`), the model (:mod:`bgmix.model`) flags a
   light change; the pixels that turned are then re-learned from the next
   frame (rate ``1 / alpha``, a reset) instead of staying white. The pixels
   already foreground keep their hold (a person under the lamp is still
@@ -47,17 +47,30 @@ BLINK_CAP = 10.0
 
 
 @kernel_jit()
-def newly_foreground(raw, previous_raw):
-    """Pixels foreground (255) in ``raw`` and not in ``previous_raw`` (uint8 planes)."""
+def turned_share(raw, previous_raw):
+    """The share of the pixels not foreground (255) in ``previous_raw`` that are
+    foreground in ``raw`` (uint8 planes); 0 when every pixel was foreground.
+
+    Out of the pixels that *could* turn, not out of the frame: a lamp that
+    lights a quarter of a room while people hide half of that quarter turns
+    an eighth of the frame, but a quarter of what was visible.
+    """
     height, width = raw.shape
-    count = 0
+    turned = 0
+    visible = 0
     for y in range(height):
         # Branch-free, so that the loop vectorises.
-        row = 0
+        row_turned = 0
+        row_visible = 0
         for x in range(width):
-            row += (raw[y, x] == 255) & (previous_raw[y, x] != 255)
-        count += row
-    return count
+            was_background = previous_raw[y, x] != 255
+            row_turned += (raw[y, x] == 255) & was_background
+            row_visible += was_background
+        turned += row_turned
+        visible += row_visible
+    if visible == 0:
+        return 0.0
+    return turned / visible
 
 
 @kernel_jit()
@@ -285,7 +298,7 @@ def finish_frame(raw, neighbour, out, min_distance, distance, blink, hold, previ
         fill_holes(out, stack)
     light = False
     if light_change > 0:
-        turned = newly_foreground(raw, previous_raw) / raw.size
+        turned = turned_share(raw, previous_raw)
         light = turned > (light_change / 4 if light_event else light_change)
     feedback_step(raw, neighbour, out, min_distance, distance, blink, hold, previous_raw,
                   threshold, rate, var_threshold, feedback, hold_frames, absorb_rate,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bgmix.kernels.cleanup import fill_holes, majority_filter
-from bgmix.kernels.feedback import feedback_step, gain_ratios, newly_foreground
+from bgmix.kernels.feedback import feedback_step, gain_ratios, turned_share
 from tests import reference_feedback as ref
 
 
@@ -85,10 +85,24 @@ def test_feedback_step_matches_the_reference(light_change, conservative):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
-def test_newly_foreground_counts_turned_pixels():
+def test_turned_share_counts_out_of_the_pixels_that_could_turn():
     previous = np.array([[0, 255, 127], [255, 0, 0]], np.uint8)
     raw = np.array([[255, 255, 255], [0, 127, 255]], np.uint8)
-    assert newly_foreground(raw, previous) == 3
+    # four pixels were not foreground (a shadow, 127, is not); three of them turned
+    assert turned_share(raw, previous) == 3 / 4
+    everything = np.full((2, 3), 255, np.uint8)
+    assert turned_share(everything, everything) == 0.0
+
+
+def test_turned_share_matches_numpy_on_random_masks():
+    rng = np.random.default_rng(11)
+    values = np.array([0, 127, 255], np.uint8)
+    for _ in range(5):
+        raw = rng.choice(values, (37, 53))
+        previous = rng.choice(values, (37, 53))
+        could = previous != 255
+        expected = ((raw == 255) & could).sum() / could.sum()
+        assert turned_share(raw, previous) == pytest.approx(expected, rel=1e-12)
 
 
 def test_gain_ratios_matches_numpy():
