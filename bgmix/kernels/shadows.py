@@ -99,6 +99,12 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
     label = np.uint8(shadow_value)
     n_dark = 0
     for y in range(height):
+        # Most rows hold no shadow: a count that vectorises skips them.
+        labelled = 0
+        for x in range(width):
+            labelled += raw[y, x] == label
+        if labelled == 0:
+            continue
         for x in range(width):
             if raw[y, x] != label or n_modes[y, x] == 0:
                 continue
