@@ -1019,35 +1019,39 @@ def _build(spec: UpdateSpec):
                     if found and stop_at_match:
                         break
                     total = zero
+                    # Unsigned indices: no negative-index wraparound to test.
+                    q = np.uint64(qy * width + qx)
                     for k in range(n_modes[qy, qx]):
                         if not total < background_ratio or (found and stop_at_match):
                             break
                         j = 0 if tied else k
-                        c0 = planes[cov_base + j * slot_planes + 0, qy * width + qx]
+                        cov_row = np.uint64(cov_base + j * slot_planes)
+                        mean_row = np.uint64(mean_base + k * n_channels)
+                        c0 = planes[cov_row, q]
                         c1 = zero
                         c2 = zero
                         c3 = zero
                         c4 = zero
                         c5 = zero
                         if has_1:
-                            c1 = planes[cov_base + j * slot_planes + 1, qy * width + qx]
-                            c2 = planes[cov_base + j * slot_planes + 2, qy * width + qx]
+                            c1 = planes[cov_row + np.uint64(1), q]
+                            c2 = planes[cov_row + np.uint64(2), q]
                         if has_3:
-                            c3 = planes[cov_base + j * slot_planes + 3, qy * width + qx]
-                            c4 = planes[cov_base + j * slot_planes + 4, qy * width + qx]
-                            c5 = planes[cov_base + j * slot_planes + 5, qy * width + qx]
-                        d0 = planes[mean_base + k * n_channels + 0, qy * width + qx] - x_0
+                            c3 = planes[cov_row + np.uint64(3), q]
+                            c4 = planes[cov_row + np.uint64(4), q]
+                            c5 = planes[cov_row + np.uint64(5), q]
+                        d0 = planes[mean_row, q] - x_0
                         d1 = zero
                         d2 = zero
                         if three:
-                            d1 = planes[mean_base + k * n_channels + 1, qy * width + qx] - x_1
-                            d2 = planes[mean_base + k * n_channels + 2, qy * width + qx] - x_2
+                            d1 = planes[mean_row + np.uint64(1), q] - x_1
+                            d2 = planes[mean_row + np.uint64(2), q] - x_2
                         dist2, s_k = distance(three, d0, d1, d2,
                                                            c0, c1, c2, c3, c4, c5)
                         if dist2 < tb * s_k:
                             found = True
                         nearest = min(nearest, scaled_distance(dist2, s_k))
-                        total += planes[k, qy * width + qx]
+                        total += planes[np.uint64(k), q]
             if found:
                 mask[y, x] = 0
                 if want_probability and not want_distance:
