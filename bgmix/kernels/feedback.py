@@ -111,13 +111,10 @@ def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, pr
     gain = np.float32(feedback)
     one = np.float32(1.0)
     zero = np.float32(0.0)
-    limit = np.float32(hold_frames)
-    absorb = np.float32(absorb_rate)
-    relearn = np.float32(relearn_rate)
     # A row's pixels foreground in none of raw, previous_raw and final (most
     # of a frame) take the background path: the distance moves, the blink
-    # decays, nothing is held. It runs as short loops over the whole row
-    # that vectorise; the other pixels are listed first, with their state
+    # decays, nothing is held. It runs as one loop over the whole row that
+    # vectorises; the other pixels are listed first, with their state
     # before the frame, and redone one by one afterwards.
     listed_flag = np.empty(width, np.uint8)
     listed = np.empty(width + 1, np.int64)
@@ -146,41 +143,34 @@ def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, pr
                 old_raw[i] = previous_raw[y, x]
         for x in range(width):
             d = min(min_distance[y, x] * scale, one)
-            distance[y, x] += (d - distance[y, x]) * np.float32(DISTANCE_RATE)
-        for x in range(width):
-            blink[y, x] = max(blink[y, x] - np.float32(BLINK_DOWN), zero)
-        for x in range(width):
-            dynamics = min(blink[y, x], np.float32(BLINK_CAP)) / np.float32(BLINK_CAP) + distance[y, x]
+            level = distance[y, x] + (d - distance[y, x]) * np.float32(DISTANCE_RATE)
+            distance[y, x] = level
+            b = max(blink[y, x] - np.float32(BLINK_DOWN), zero)
+            blink[y, x] = b
+            dynamics = min(b, np.float32(BLINK_CAP)) / np.float32(BLINK_CAP) + level
             threshold[y, x] = tb * (one + gain * dynamics)
-        for x in range(width):
             hold[y, x] = zero
             rate[y, x] = one
-        for x in range(width):
             previous_raw[y, x] = raw[y, x]
-        # The listed pixels, one by one: selects, not branches (whether a
-        # pixel is held or blinks is a coin toss to the branch predictor).
-        up = y - 1 if y > 0 else y
-        down = y + 1 if y + 1 < height else y
+        # The listed pixels, one by one, from their state before the frame.
         for i in range(n_listed):
             x = listed[i]
-            # A missing neighbour stands in as the pixel itself: it can only
-            # say "held" where final_fg already does.
-            left = x - 1 if x > 0 else x
-            right = x + 1 if x + 1 < width else x
             raw_fg = raw[y, x] == 255
+            final_fg = final[y, x] == 255
             was_fg = old_raw[i] == 255
-            relearning = light_change and raw_fg and not was_fg
-            final_fg = final[y, x] == 255 and not relearning
-            final[y, x] = np.uint8(0) if relearning else final[y, x]
-            d = min(min_distance[y, x] * scale, one)
-            old = old_distance[i]
-            moved = old + (d - old) * np.float32(DISTANCE_RATE)
-            level = old if final_fg else moved
+            newly = raw_fg and not was_fg
+            if light_change and newly:
+                final[y, x] = np.uint8(0)
+                final_fg = False
+            level = old_distance[i]
+            if not final_fg:
+                d = min(min_distance[y, x] * scale, one)
+                level += (d - level) * np.float32(DISTANCE_RATE)
             distance[y, x] = level
-            b = old_blink[i]
-            raised = b + np.float32(BLINK_UP)
-            lowered = max(b - np.float32(BLINK_DOWN), zero)
-            b = raised if raw_fg != was_fg and not final_fg else lowered
+            if raw_fg != was_fg and not final_fg:
+                b = old_blink[i] + np.float32(BLINK_UP)
+            else:
+                b = max(old_blink[i] - np.float32(BLINK_DOWN), zero)
             blink[y, x] = b
             dynamics = min(b, np.float32(BLINK_CAP)) / np.float32(BLINK_CAP) + level
             threshold[y, x] = tb * (one + gain * dynamics)
@@ -190,15 +180,17 @@ def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, pr
             # the median next to a foreground pixel (a still object's corner:
             # learning it would eat the object from its corners inwards).
             # An isolated speckle the median removed learns.
-            touches = ((final[up, x] == 255) | (final[down, x] == 255)
-                       | (final[y, left] == 255) | (final[y, right] == 255))
-            held = final_fg or (raw_fg and (neighbour[y, x] != 255 or touches))
+            held = final_fg or (raw_fg and (neighbour[y, x] != 255 or (
+                (y > 0 and final[y - 1, x] == 255) or (x > 0 and final[y, x - 1] == 255)
+                or (y + 1 < height and final[y + 1, x] == 255)
+                or (x + 1 < width and final[y, x + 1] == 255))))
             count = old_hold[i] + one if held else zero
-            count = zero if relearning else count
+            if light_change and newly:
+                rate[y, x] = np.float32(relearn_rate)
+                count = zero
+            elif held and conservative:
+                rate[y, x] = zero if count < hold_frames else np.float32(absorb_rate)
             hold[y, x] = count
-            factor = zero if count < limit else absorb
-            factor = factor if held and conservative else one
-            rate[y, x] = relearn if relearning else factor
 
 
 @kernel_jit()
