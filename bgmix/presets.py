@@ -26,8 +26,9 @@ quality or speed and say so:
       conservative model would keep the whole frame white after the camera
       re-exposes;
     - ``light_change=0.2``: a fifth of the visible background turning
-      foreground at once is a lamp or a door, re-learnt at the next frame; what objects hid then is
-      re-lit with the change beside it (synthetic illumination 0.758 -> 0.971);
+      foreground at once is a lamp or a door, re-learnt at the next frame;
+      what objects hid then is re-lit with the change beside it (synthetic
+      illumination 0.758 -> 0.971);
     - ``feedback=1``: each pixel's threshold rises with how often its decision
       flips and how far it sits from its background (swaying leaves, flicker);
     - ``neighbourhood_radius=1``: a foreground sample that a neighbour's
