@@ -125,3 +125,66 @@ def consistent_shadows(frame, sample_scale, planes, n_components, n_modes, raw, 
         if neighbour[y, x] == shadow_value:
             neighbour[y, x] = 255
     return raw, neighbour, histogram, len(outside) + len(faint_far)
+
+
+def texture_check(frame, sample_scale, planes, n_components, n_modes, raw, neighbour,
+                  displaced_share, pattern, background_ratio, min_weight, relative, floor,
+                  max_changed, share_step, max_share):
+    """Returns (neighbour, displaced_share, checked, turned), inputs untouched.
+
+    Every pixel's share moves by ``share_step`` towards 1 if it is displaced
+    (255 in ``raw``, 0 in ``neighbour``), else towards 0. A displaced pixel
+    whose new share is under ``max_share``, in a 3x3 block of pixels whose
+    heaviest weight is at least ``min_weight``, turns 255 when more than
+    ``max_changed`` bits of the frame's pattern around it are bits that no
+    background component of the offset pixel gives."""
+    height, width = raw.shape
+    n_channels = frame.shape[2]
+    out = neighbour.copy()
+    displaced = (raw == 255) & (neighbour == 0)
+    share = displaced_share.astype(np.float64)
+    share += (displaced - share) * share_step
+    weights = planes[0, :height * width].reshape(height, width)
+
+    def grey_frame(y, x):
+        return float(np.mean([float(frame[y, x, c]) * sample_scale for c in range(n_channels)]))
+
+    def grey_mean(k, y, x):
+        rows = planes[n_components + k * n_channels:n_components + (k + 1) * n_channels]
+        return float(np.mean(rows[:, y * width + x]))
+
+    def background_components(y, x):
+        found, total = [], 0.0
+        for k in range(n_modes[y, x]):
+            if not total < background_ratio:
+                break
+            found.append(k)
+            total += weights_of(k, y, x)
+        return found
+
+    def weights_of(k, y, x):
+        return float(planes[k, y * width + x])
+
+    checked = turned = 0
+    for y, x in np.ndindex(raw.shape):
+        if not displaced[y, x] or not share[y, x] < max_share:
+            continue
+        block = [(qy, qx) for qy in range(y - 1, y + 2) for qx in range(x - 1, x + 2)
+                 if 0 <= qy < height and 0 <= qx < width]
+        if not all(n_modes[q] > 0 and weights[q] >= min_weight for q in block):
+            continue
+        checked += 1
+        centre, model_centre = grey_frame(y, x), grey_mean(0, y, x)
+        changed = 0
+        for dy, dx in pattern:
+            qy, qx = y + dy, x + dx
+            if not (0 <= qy < height and 0 <= qx < width) or n_modes[qy, qx] == 0:
+                continue
+            bit = abs(grey_frame(qy, qx) - centre) > relative * max(centre, floor)
+            shown = {abs(grey_mean(k, qy, qx) - model_centre) > relative * max(model_centre, floor)
+                     for k in background_components(qy, qx)}
+            changed += bit not in shown
+        if changed > max_changed:
+            out[y, x] = 255
+            turned += 1
+    return out, share, checked, turned

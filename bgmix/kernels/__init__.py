@@ -10,6 +10,11 @@ the arrays and scalars and calls these functions once per frame.
   (:func:`update_kernel` of an :class:`UpdateSpec`), with the per-type
   hooks of :mod:`~bgmix.kernels._metric`, the per-pixel parameter planes
   and the neighbourhood step.
+- :mod:`~bgmix.kernels.feedback`, :mod:`~bgmix.kernels.shadows`,
+  :mod:`~bgmix.kernels.texture`, :mod:`~bgmix.kernels.cleanup`: the
+  ``"robust"`` preset's steps after the update (feedback planes and light
+  changes, the cast-shadow band, the texture check of what the
+  neighbourhood step forgave, the majority filter and hole filling).
 - :mod:`~bgmix.kernels.background`: the background image.
 - :mod:`~bgmix.kernels.em`: the batch EM bootstrap.
 - :mod:`~bgmix.kernels._common`: covariance algebra, the log-likelihood
