@@ -27,6 +27,7 @@ from bgmix import _validation as check
 from bgmix._bands import numba_threads as _threads
 from bgmix._bands import resolve_threads, run_bands
 from bgmix._feedback import WARMUP_SHARE, FeedbackState
+from bgmix.kernels.texture import TEXTURE_BITS
 from bgmix.presets import DEFAULTS
 from bgmix.fitting import fit_mixture
 from bgmix.kernels import MAX_CORRELATION, background_image, score_frame
@@ -127,13 +128,19 @@ class _KernelParams:
     median_size: int
     fill_blob_holes: bool
     consistent_shadows: float
+    texture_tolerance: int
 
     @property
     def uses_feedback(self) -> bool:
         """Whether apply runs the frame loop of :mod:`bgmix._feedback`."""
         return bool(self.hold_frames or self.feedback or self.compensate_gain
                     or self.light_change or self.median_size or self.fill_blob_holes
-                    or self.checks_shadows)
+                    or self.checks_shadows or self.checks_texture)
+
+    @property
+    def checks_texture(self) -> bool:
+        """Whether the texture check of :mod:`bgmix.kernels.texture` runs."""
+        return bool(self.neighbourhood_radius and self.texture_tolerance < TEXTURE_BITS)
 
     @property
     def checks_shadows(self) -> bool:
@@ -237,6 +244,21 @@ class BackgroundMixture:
         columns away (Elgammal et al. 2000's displacement test: swaying
         leaves, ripples, small camera shake). 0 turns it off (OpenCV).
         The state is not affected, only the mask and probability.
+    texture_tolerance : int, default=3
+        The texture check on what the neighbourhood step forgave: a
+        neighbour's background colour explains leaves and ripples, and also
+        an object that happens to share it (a dark car beside a lane's
+        shade). The 16-bit local pattern of the frame around such a pixel
+        (LBSP, as SuBSENSE's: which of 16 pixels in its 5x5 block differ by
+        more than 30% from its grey level) is compared with the patterns
+        its background allows; with more than this many bits that the
+        background cannot show, the pixel is foreground. Left to the
+        neighbourhood test: unsettled blocks (a pixel whose heaviest
+        component is under 0.8 of its weight: water and leaves change their
+        pattern while every colour is background), and pixels displaced in
+        15% of the recent frames (a dynamic background the mixture has not
+        learnt; a passing object displaces a pixel for a few frames). In
+        [0, 16]; 16 turns it off. Acts only with ``neighbourhood_radius``.
     hold_frames : int, default=1500
         Conservative update: a foreground pixel is not learned, so a person
         or car that stops stays foreground, for up to this many frames (from
@@ -349,6 +371,7 @@ class BackgroundMixture:
         median_size: int = _D["median_size"],
         fill_blob_holes: bool = _D["fill_blob_holes"],
         consistent_shadows: float = _D["consistent_shadows"],
+        texture_tolerance: int = _D["texture_tolerance"],
         n_threads: int | None = None,
     ) -> None:
         self.n_components = n_components
@@ -374,6 +397,7 @@ class BackgroundMixture:
         self.median_size = median_size
         self.fill_blob_holes = fill_blob_holes
         self.consistent_shadows = consistent_shadows
+        self.texture_tolerance = texture_tolerance
         self.n_threads = n_threads
 
     weights_ = _StateView("weights")
@@ -474,6 +498,8 @@ class BackgroundMixture:
             raise ValueError(f"median_size must be 0 (off) or odd in [3, 15], got {median_size}")
         fill = check.check_bool("fill_blob_holes", self.fill_blob_holes)
         consistent_shadows = check.check_float("consistent_shadows", self.consistent_shadows, 0, 1)
+        texture_tolerance = check.check_int("texture_tolerance", self.texture_tolerance, 0,
+                                            TEXTURE_BITS)
         if self.n_threads is None:
             n_threads = None
         else:
@@ -492,7 +518,7 @@ class BackgroundMixture:
             history=history, renormalize=renormalize, neighbourhood_radius=radius,
             hold_frames=hold_frames, feedback=feedback, compensate_gain=compensate_gain,
             light_change=light_change, median_size=median_size, fill_blob_holes=fill,
-            consistent_shadows=consistent_shadows,
+            consistent_shadows=consistent_shadows, texture_tolerance=texture_tolerance,
         )
         self.__dict__["_kernel_params"] = params
         return params
@@ -806,6 +832,10 @@ class BackgroundMixture:
             run_bands(neighbourhood_kernel(spec), (frame, planes, k, self.n_components_,
                                                    neighbour, feedback.min_distance,
                                                    threshold_plane, scalars), n_threads)
+        if params.checks_texture:
+            feedback.check_texture(frame, scalars.intensity_scale, planes, k, self.n_components_,
+                                   neighbour, params.background_ratio, params.intensity_scale,
+                                   params.texture_tolerance)
         if params.checks_shadows:
             feedback.check_shadows(frame, scalars.intensity_scale, planes, k, self.n_components_,
                                    neighbour, threshold_plane, int(params.shadow_value),
@@ -1209,6 +1239,8 @@ class BackgroundMixture:
             raise ValueError(f"{path}: params is not valid JSON ({exc})") from None
         if not isinstance(params, dict):
             raise ValueError(f"{path}: params must be a JSON object, got {type(params).__name__}")
+        # Files written before the texture check: it did not run.
+        params.setdefault("texture_tolerance", TEXTURE_BITS)
         unknown = sorted(set(params) - set(cls._param_names()))
         if unknown:
             raise ValueError(f"{path}: unknown parameter(s) {unknown} (written by another "

@@ -168,6 +168,7 @@ BAD_PARAMETERS: dict[str, list[tuple[object, str]]] = {
     "median_size": [(-1, "in [0, 15]"), (17, "in [0, 15]"), (2.0, "an integer")],
     "fill_blob_holes": [("no", "True or False"), (0, "True or False")],
     "consistent_shadows": [(-0.1, "in [0, 1]"), (1.5, "in [0, 1]"), ("high", "a number")],
+    "texture_tolerance": [(-1, "in [0, 16]"), (17, "in [0, 16]"), (3.0, "an integer")],
     "n_threads": [(0, f"in [1, {_MAX_THREADS}]"), (_MAX_THREADS + 1, f"in [1, {_MAX_THREADS}]"),
                   (1.5, "an integer")],
 }

@@ -248,24 +248,87 @@ def test_cast_shadows_keep_their_label_and_a_dark_object_does_not():
     np.testing.assert_array_equal(checked[late][shadow[late]], unchecked[late][shadow[late]])
 
 
+def camouflage_scene(n=90):
+    """A lit lane (grey 150) striped with a bluish shade (2 rows in 5); from frame 30 a
+    car of the shade's colour drives right over it. Returns frames and the car per frame."""
+    rng = np.random.default_rng(12)
+    h, w = 50, 90
+    lane = np.full((h, w, 3), 150.0)
+    lane[np.arange(h) % 5 < 2] = (60.0, 90.0, 120.0)
+    frames = np.clip(lane + rng.normal(0, 2, (n, h, w, 3)), 0, 255)
+    car = np.zeros((n, h, w), bool)
+    for t in range(30, n):
+        car[t, 15:35, t - 25:t - 9] = True
+    frames[car] = (62.0, 88.0, 121.0) + rng.normal(0, 2, (int(car.sum()), 3))
+    return as_uint8(frames), car
+
+
+def test_a_car_the_colour_of_the_shade_beside_it_stays_foreground():
+    """The neighbourhood test forgives every lit pixel of the car (its colour is the
+    neighbouring shade's background); the texture check sees the car hide the stripes."""
+    frames, car = camouflage_scene()
+    late = slice(50, None)
+    inner = car[late].copy()
+    for axis in (1, 2):
+        inner &= np.roll(car[late], 2, axis=axis) & np.roll(car[late], -2, axis=axis)
+    checked = run(robust(), frames)
+    unchecked = run(robust(texture_tolerance=16), frames)
+    assert (checked[late][inner] == 255).mean() > 0.9
+    assert (unchecked[late][inner] == 255).mean() < 0.1          # the flaw the check fixes
+    assert (checked[late][~car[late]] == 255).mean() < 0.01
+
+
+def ripple_scene(n=250):
+    """Water whose ripples (8-pixel streaks of three colours) mostly show the deep colour
+    in the first 50 frames (the warm-up of history 500) and all three after."""
+    rng = np.random.default_rng(13)
+    h, w = 40, 90
+    palette = np.array([(110, 70, 35), (155, 115, 70), (215, 210, 195)], float)
+    frames = np.empty((n, h, w, 3))
+    cells = rng.random((h, w // 8 + 2))
+    for t in range(n):
+        u = np.repeat(cells, 8, axis=1)[:, t % 8:t % 8 + w]
+        if t % 8 == 7:
+            cells = np.roll(cells, 1, axis=1)
+            cells[:, 0] = rng.random(h)
+        frames[t] = palette[np.digitize(u, [0.55, 0.84])]
+    return as_uint8(frames + rng.normal(0, 2, frames.shape))
+
+
+def test_ripples_the_mixture_has_not_learnt_do_not_stay_white():
+    """Displaced frame after frame, a ripple is dynamic background, not camouflage: the
+    check lets the neighbourhood test have it (without the displaced-share limit the
+    held foreground grew to 35% of the water)."""
+    frames = ripple_scene()
+    checked = run(robust(history=500), frames)
+    unchecked = run(robust(history=500, texture_tolerance=16), frames)
+    assert (checked[100:] == 255).mean() < 0.05
+    assert (checked[100:] == 255).mean() < 3 * (unchecked[100:] == 255).mean() + 0.01
+
+
 def test_a_model_file_without_the_shadow_histogram_loads(tmp_path):
-    """Model files written before the shadow check start its histogram empty."""
+    """Model files written before the shadow check start its histogram empty, and
+    those written before the texture check its displaced shares at 0."""
     frames, _, _ = cast_shadow_scene(60)
     model = robust()
     run(model, frames)
     assert model._feedback.shadow_ratios.sum() > 0
+    model._feedback.displaced[3, 4] = 0.5        # the scene displaces no pixel
     path = tmp_path / "m.npz"
     model.save(path)
     with np.load(path) as data:
-        contents = {k: v for k, v in data.items() if k != "feedback_shadow_ratios"}
+        contents = {k: v for k, v in data.items()
+                    if k not in ("feedback_shadow_ratios", "feedback_displaced")}
     old = tmp_path / "old.npz"
     with open(old, "wb") as fh:
         np.savez(fh, **contents)
     loaded = BackgroundMixture.load(old)
     assert (loaded._feedback.shadow_ratios == 0).all()
+    assert (loaded._feedback.displaced == 0).all()
     assert loaded.apply(frames[-1]).shape == (50, 90)
-    np.testing.assert_array_equal(BackgroundMixture.load(path)._feedback.shadow_ratios,
-                                  model._feedback.shadow_ratios)
+    again = BackgroundMixture.load(path)._feedback
+    np.testing.assert_array_equal(again.shadow_ratios, model._feedback.shadow_ratios)
+    np.testing.assert_array_equal(again.displaced, model._feedback.displaced)
 
 
 def test_a_damaged_feedback_plane_is_refused(tmp_path):
@@ -293,6 +356,9 @@ def test_a_damaged_feedback_plane_is_refused(tmp_path):
     ("fill_blob_holes", 2, "fill_blob_holes"),
     ("consistent_shadows", 1.5, "consistent_shadows"),
     ("consistent_shadows", -0.1, "consistent_shadows"),
+    ("texture_tolerance", 17, r"texture_tolerance must be in \[0, 16\]"),
+    ("texture_tolerance", -1, "texture_tolerance"),
+    ("texture_tolerance", 2.5, "texture_tolerance"),
 ])
 def test_bad_parameters_are_named(name, value, message):
     model = BackgroundMixture(**{name: value})
@@ -306,15 +372,16 @@ def test_the_mog2_preset_runs_none_of_it():
     assert "_feedback" not in model.__dict__
     assert not model._validated().uses_feedback
     assert not model._validated().checks_shadows
+    assert not model._validated().checks_texture
 
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdnet2014" / "baseline"
 
 
-@pytest.mark.parametrize("name, at_least", [("highway", 0.93), ("office", 0.90),
+@pytest.mark.parametrize("name, at_least", [("highway", 0.945), ("office", 0.90),
                                             ("pedestrians", 0.93)])
 def test_the_defaults_on_the_shared_cdnet_sequences(name, at_least):
-    """The default model's F on real footage (measured 0.943 / 0.924 / 0.943; MOG2 0.708 /
+    """The default model's F on real footage (measured 0.950 / 0.925 / 0.944; MOG2 0.708 /
     0.357 / 0.787): a guard against a change that loses what the mechanisms won."""
     folder = SHARED / name
     if not folder.is_dir():
