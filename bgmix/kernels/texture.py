@@ -58,12 +58,10 @@ def texture_check(frame, sample_scale, planes, n_components, n_modes, raw, neigh
 
     Parameters
     ----------
-    frame : (H, W, C) uint8, uint16 or float32
-        The frame the update kernel saw.
-    sample_scale : float32
-        What the update multiplied the frame by (``intensity_scale / gain``).
-    planes, n_components, n_modes
-        The model's component-planar state after the update (slot 0 heaviest).
+    frame, sample_scale, planes, n_components, n_modes
+        The frame the update saw, its scale to model units, and the model's
+        state after the update, as :func:`bgmix.kernels.shadows.consistent_shadows`
+        takes them.
     raw : (H, W) uint8
         The update's mask.
     neighbour : (H, W) uint8, updated
