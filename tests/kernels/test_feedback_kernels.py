@@ -58,12 +58,13 @@ def test_fill_holes_fills_a_closed_ring_only():
     np.testing.assert_array_equal(bay, before)
 
 
+@pytest.mark.parametrize("p_fg", [0.4, 0.85])  # 0.85: many pixels foreground in all three masks
 @pytest.mark.parametrize("light_change", [False, True])
 @pytest.mark.parametrize("conservative", [False, True])
-def test_feedback_step_matches_the_reference(light_change, conservative):
-    rng = np.random.default_rng(int(light_change) * 2 + int(conservative))
+def test_feedback_step_matches_the_reference(light_change, conservative, p_fg):
+    rng = np.random.default_rng(int(light_change) * 2 + int(conservative) + int(p_fg * 100))
     shape = (11, 14)
-    raw = random_mask(rng, shape)
+    raw = random_mask(rng, shape, p_fg=p_fg)
     neighbour = np.where(rng.random(shape) < 0.3, 0, raw).astype(np.uint8)
     final = np.where(rng.random(shape) < 0.2, 255 - neighbour // 255 * 255, neighbour).astype(np.uint8)
     min_distance = (rng.random(shape) * 200).astype(np.float32)
@@ -71,7 +72,7 @@ def test_feedback_step_matches_the_reference(light_change, conservative):
     distance = rng.random(shape).astype(np.float32)
     blink = (rng.random(shape) * 14).astype(np.float32)
     hold = rng.integers(0, 30, shape).astype(np.float32)
-    previous_raw = random_mask(rng, shape)
+    previous_raw = random_mask(rng, shape, p_fg=p_fg)
     args = (12.0, 0.7, 20.0, 10.0, 250.0, light_change, conservative)
     expected = ref.feedback_step(raw, neighbour, final, min_distance, distance, blink, hold,
                                  previous_raw, *args[:5], light_change, conservative)
