@@ -219,8 +219,7 @@ class FeedbackState:
                       background_ratio: float, intensity_scale: float, tolerance: int) -> int:
         """Step 3's texture check on ``neighbour``: returns how many of the pixels
         the neighbourhood step had cleared turned foreground again."""
-        _, turned = texture_check(frame.reshape(self.height, self.width, -1),
-                                  np.float32(sample_scale), planes, n_components, n_modes,
+        _, turned = texture_check(frame, np.float32(sample_scale), planes, n_components, n_modes,
                                   self.raw, neighbour, self.displaced, PATTERN,
                                   np.float32(background_ratio),
                                   np.float32(TEXTURE_MIN_WEIGHT), np.float32(TEXTURE_RELATIVE),

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bgmix.kernels._common import foreground_probability
+from bgmix.kernels._common import foreground_probability, list_flagged
 from bgmix.kernels._config import kernel_jit
 from bgmix.kernels.cleanup import fill_holes, majority_filter
 
@@ -130,11 +130,7 @@ def feedback_step(raw, neighbour, final, min_distance, distance, blink, hold, pr
             busy += flag
         n_listed = 0
         if busy:
-            # A compaction without branches (the flags come from a loop of
-            # their own: read beside the stores, the masks cost 5x more).
-            for x in range(width):
-                listed[n_listed] = x
-                n_listed += listed_flag[x]
+            n_listed = list_flagged(listed_flag, width, listed)
             for i in range(n_listed):
                 x = listed[i]
                 old_distance[i] = distance[y, x]
