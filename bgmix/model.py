@@ -120,6 +120,7 @@ class _KernelParams:
     covariance_type: str
     history: int
     renormalize: bool
+    keep_background_modes: bool
     neighbourhood_radius: int
     hold_frames: int
     feedback: float
@@ -237,6 +238,18 @@ class BackgroundMixture:
         False computes OpenCV's arithmetic, which lets the sum fall short
         until the next frame (``bgmix.compat`` and the ``"mog2"`` preset use
         it, to reproduce OpenCV's masks bit for bit).
+    keep_background_modes : bool, default=True
+        A sample that no component explains starts a new component; when
+        all ``n_components`` are live, OpenCV's rule replaces the weakest.
+        With this set it does not replace a weakest that is still background
+        (the heavier ones weigh less than ``background_ratio``): that one
+        loses the sample's weight instead, so a lasting change still takes
+        its place after about ``weight / alpha`` frames. An object passing
+        in front of a sign's third colour or water's glint then leaves the
+        mode in the model; otherwise the mode, evicted, comes back as
+        foreground, which the conservative update holds (a car passing the
+        synthetic baseline's flickering sign left a ghost of its cell).
+        False: OpenCV's replacement.
     neighbourhood_radius : int, default=1
         The neighbourhood step: a pixel still foreground after its own
         mixture is background when its sample lies within ``var_threshold``
@@ -363,6 +376,7 @@ class BackgroundMixture:
         shadow_threshold: float = _D["shadow_threshold"],
         intensity_scale: float = 1.0,
         renormalize: bool = _D["renormalize"],
+        keep_background_modes: bool = _D["keep_background_modes"],
         neighbourhood_radius: int = _D["neighbourhood_radius"],
         hold_frames: int = _D["hold_frames"],
         feedback: float = _D["feedback"],
@@ -389,6 +403,7 @@ class BackgroundMixture:
         self.shadow_threshold = shadow_threshold
         self.intensity_scale = intensity_scale
         self.renormalize = renormalize
+        self.keep_background_modes = keep_background_modes
         self.neighbourhood_radius = neighbourhood_radius
         self.hold_frames = hold_frames
         self.feedback = feedback
@@ -488,6 +503,7 @@ class BackgroundMixture:
         shadow_value = check.check_int("shadow_value", self.shadow_value, 0, 255)
         tau = check.check_float("shadow_threshold", self.shadow_threshold, 0, 1, low_open=True)
         renormalize = check.check_bool("renormalize", self.renormalize)
+        keep_modes = check.check_bool("keep_background_modes", self.keep_background_modes)
         radius = check.check_int("neighbourhood_radius", self.neighbourhood_radius, 0, 16)
         hold_frames = check.check_int("hold_frames", self.hold_frames, 0)
         feedback = check.check_float("feedback", self.feedback, 0, 10)
@@ -515,7 +531,8 @@ class BackgroundMixture:
             n_threads=n_threads, covariance_type=self.covariance_type,
             intensity_scale=np.float32(check.check_float(
                 "intensity_scale", self.intensity_scale, 0, low_open=True)),
-            history=history, renormalize=renormalize, neighbourhood_radius=radius,
+            history=history, renormalize=renormalize, keep_background_modes=keep_modes,
+            neighbourhood_radius=radius,
             hold_frames=hold_frames, feedback=feedback, compensate_gain=compensate_gain,
             light_change=light_change, median_size=median_size, fill_blob_holes=fill,
             consistent_shadows=consistent_shadows, texture_tolerance=texture_tolerance,
@@ -1241,6 +1258,8 @@ class BackgroundMixture:
             raise ValueError(f"{path}: params must be a JSON object, got {type(params).__name__}")
         # Files written before the texture check: it did not run.
         params.setdefault("texture_tolerance", TEXTURE_BITS)
+        # ... and before the background's modes were kept: replaced, as OpenCV.
+        params.setdefault("keep_background_modes", False)
         unknown = sorted(set(params) - set(cls._param_names()))
         if unknown:
             raise ValueError(f"{path}: unknown parameter(s) {unknown} (written by another "
@@ -1391,4 +1410,4 @@ def _update_params(params: Any, alpha: float, prune: float, scale: float) -> Upd
         f32(alpha), f32(prune), params.var_threshold, params.background_ratio,
         params.var_threshold_gen, params.var_init, params.var_min, params.var_max,
         params.tau, f32(params.shadow_value), f32(scale), MAX_CORRELATION,
-        f32(params.neighbourhood_radius))
+        f32(params.neighbourhood_radius), f32(params.keep_background_modes))

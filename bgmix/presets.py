@@ -36,6 +36,9 @@ quality or speed and say so:
     - ``texture_tolerance=3``: what the neighbourhood test forgave keeps its
       pardon only where the frame's local pattern is one the background can
       show (a dark car beside a lane's shade does not: CDnet highway);
+    - ``keep_background_modes=True``: an object passing in front of a
+      flickering sign or water does not evict one of its modes (which would
+      come back as foreground and be held);
     - ``median_size=5``: the clean-up inside ``apply``;
     - ``consistent_shadows=0.85``: a shadow darker than 0.85 of its background
       must share the attenuation of the scene's cast shadows (a learned band),
@@ -74,6 +77,7 @@ MOG2: dict[str, Any] = {
     "shadow_threshold": 0.5,
     "covariance_type": "spherical",
     "renormalize": False,
+    "keep_background_modes": False,
     "neighbourhood_radius": 0,
     "hold_frames": 0,
     "feedback": 0.0,
@@ -95,6 +99,11 @@ ROBUST: dict[str, Any] = {
     # by less than 0.01 on every sequence measured and cost a quarter of the time.
     "n_components": 3,
     "renormalize": True,
+    # An object passing a multimodal background (a sign, water) does not
+    # evict one of its modes, which the conservative update would then hold
+    # as foreground: synthetic baseline 0.9960 -> 0.9969, dynamic background
+    # 0.957 -> 0.961.
+    "keep_background_modes": True,
     # Lower than MOG2's 16: the mechanisms below remove the false alarms that
     # a lower threshold lets through, and camouflaged objects are found.
     "var_threshold": 12.0,

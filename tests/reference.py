@@ -45,6 +45,7 @@ class Params:
     shadow_threshold: float = _MOG2["shadow_threshold"]
     intensity_scale: float = 1.0
     renormalize: bool = True
+    keep_background_modes: bool = False
     neighbourhood_radius: int = _MOG2["neighbourhood_radius"]
 
 
@@ -88,7 +89,8 @@ def is_shadow(x: list, comps: list[Component], tb: np.float32, big_tb: np.float3
 
 
 def renormalise_and_add(comps: list, nmodes: int, total, fits: bool, x: list, alpha,
-                        n_components: int, init_new, renormalize: bool = True) -> int:
+                        n_components: int, init_new, renormalize: bool = True,
+                        keep_background: bool = False, background_ratio=None) -> int:
     """The end of OpenCV's per-pixel update, shared by every covariance type.
 
     Renormalise the live weights by their sum ``total``; then, when no
@@ -99,7 +101,10 @@ def renormalise_and_add(comps: list, nmodes: int, total, fits: bool, x: list, al
     others renormalised to sum to 1 with ``renormalize``; else only scaled by
     ``1 - alpha``, OpenCV's arithmetic), then bubbled up past lighter ones. Its
     weight is ``alpha``, or 1 when the components that stay have no weight
-    left. Returns the live count. ``comps`` is changed in place.
+    left. With ``keep_background`` a weakest that is background (the others
+    sum to less than ``background_ratio``) is not replaced but loses
+    ``alpha`` of its weight (not below 0). Returns the live count. ``comps``
+    is changed in place.
     """
     alpha1 = f32(1.0) - alpha
     inv = f32(1.0) / total if abs(total) > FLT_EPSILON else f32(0.0)
@@ -108,6 +113,14 @@ def renormalise_and_add(comps: list, nmodes: int, total, fits: bool, x: list, al
     if (fits and inv != 0) or not alpha > 0:
         return nmodes
     replace = nmodes == n_components
+    if replace and keep_background:
+        others = f32(0.0)
+        for i in range(n_components - 1):
+            others += comps[i].weight
+        if FLT_EPSILON < others < f32(background_ratio):
+            weakest = comps[n_components - 1]
+            weakest.weight = max(weakest.weight - alpha, f32(0.0))
+            return nmodes
     if replace:
         new = n_components - 1  # the weakest is replaced
     else:
@@ -193,7 +206,7 @@ def update_pixel(x: list, comps: list[Component], n_live: int, p: Params,
 
     nmodes = renormalise_and_add(comps, nmodes, total, fits, x, alpha, p.n_components,
                                  lambda new: setattr(new, "variance", f32(p.var_init)),
-                                 p.renormalize)
+                                 p.renormalize, p.keep_background_modes, big_tb)
 
     if background:
         mask = 0
@@ -526,7 +539,7 @@ def update_pixel_cov(x: list, comps: list[CovComponent], n_live: int, p: Params,
             new.cov = new_cov(len(new.cov), p.var_init)
 
     nmodes = renormalise_and_add(comps, nmodes, total, fits, x, alpha, p.n_components, init_cov,
-                                 p.renormalize)
+                                 p.renormalize, p.keep_background_modes, f32(p.background_ratio))
 
     if background:
         mask = 0

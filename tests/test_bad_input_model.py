@@ -160,6 +160,7 @@ BAD_PARAMETERS: dict[str, list[tuple[object, str]]] = {
     "shadow_threshold": [(0, "in (0, 1]"), (1.01, "in (0, 1]")],
     "intensity_scale": [(0, "in (0, inf)"), (-1.0, "in (0, inf)"), (math.inf, "in (0, inf)")],
     "renormalize": [("no", "True or False"), (0, "True or False")],
+    "keep_background_modes": [("no", "True or False"), (1, "True or False")],
     "neighbourhood_radius": [(-1, "in [0, 16]"), (17, "in [0, 16]"), (1.0, "an integer")],
     "hold_frames": [(-1, ">= 0"), (10.5, "an integer")],
     "feedback": [(-0.5, "in [0, 10]"), (11.0, "in [0, 10]"), (math.nan, "in [0, 10]")],

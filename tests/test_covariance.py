@@ -127,6 +127,21 @@ def test_learning_rates_match_reference(covariance_type, rates):
 
 @pytest.mark.parametrize("covariance_type", TYPES)
 @pytest.mark.parametrize("channels", [1, 3])
+def test_kept_background_modes_match_reference(covariance_type, channels):
+    # Three components under four colours: full mixtures whose weakest is
+    # background are kept and worn down, the others replaced, as the reference.
+    rng = np.random.default_rng(31 + channels)
+    frames = random_frames(rng, 30, 7, 9, channels)
+    if channels == 1:
+        frames = frames[..., 0]
+    kept, _ = run_both(frames, Params(n_components=3, keep_background_modes=True),
+                       covariance_type, rates=[None, 0.05])
+    replaced, _ = run_both(frames, Params(n_components=3), covariance_type, rates=[None, 0.05])
+    assert not np.array_equal(state_arrays(kept)[0], state_arrays(replaced)[0])
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+@pytest.mark.parametrize("channels", [1, 3])
 def test_known_foreground_matches_reference(covariance_type, channels):
     rng = np.random.default_rng(3 + channels)
     frames = random_frames(rng, 24, 7, 9, channels)

@@ -100,6 +100,37 @@ def test_pruning_and_tiny_rates_match_reference(rates):
     assert np.isfinite(model.means_).all()
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("rates", [[None], [0.05, None]])
+def test_kept_background_modes_match_reference(channels, rates):
+    # Four colours and three components: full mixtures meet unexplained samples
+    # while their weakest is background (kept, worn down) or not (replaced).
+    rng = np.random.default_rng(21 + channels)
+    frames = random_frames(rng, 40, 8, 9, 3)[..., :channels]
+    params = Params(n_components=3, keep_background_modes=True)
+    kept, _ = run_both(frames, params, rates=rates)
+    replaced, _ = run_both(frames, Params(n_components=3), rates=rates)
+    # The rule made a difference here (else this test would not test it).
+    assert not np.array_equal(kept.weights_, replaced.weights_)
+
+
+def test_a_passing_object_does_not_evict_a_background_mode():
+    # A pixel cycling through three colours, all background; an object passes
+    # for six frames. OpenCV's rule replaces the weakest colour with the
+    # object's, and that colour is foreground when it shows again.
+    colours = np.array([[40, 40, 40], [120, 120, 120], [200, 200, 200]], np.uint8)
+    frames = [np.broadcast_to(colours[t % 3], (4, 4, 3)).copy() for t in range(150)]
+    frames += [np.full((4, 4, 3), (250, 0, 0), np.uint8)] * 6
+    frames += [np.broadcast_to(colours[t % 3], (4, 4, 3)).copy() for t in range(6)]
+    masks = {}
+    for keep in (True, False):
+        model = plain_mixture(n_components=3, keep_background_modes=keep)
+        masks[keep] = [model.apply(frame) for frame in frames]
+        assert all(m.max() == 255 for m in masks[keep][150:156])  # the object is seen
+    assert all(m.max() == 0 for m in masks[True][156:])
+    assert any(m.min() == 255 for m in masks[False][156:])
+
+
 def test_known_foreground_matches_reference():
     rng = np.random.default_rng(3)
     frames = random_frames(rng, 30, 8, 9, 3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pickle
 from pathlib import Path
 
@@ -329,6 +331,26 @@ def test_a_model_file_without_the_shadow_histogram_loads(tmp_path):
     again = BackgroundMixture.load(path)._feedback
     np.testing.assert_array_equal(again.shadow_ratios, model._feedback.shadow_ratios)
     np.testing.assert_array_equal(again.displaced, model._feedback.displaced)
+
+
+def test_a_model_file_from_before_kept_modes_and_the_texture_check_runs_as_it_did(tmp_path):
+    """Parameters added later default, on load, to what files without them ran."""
+    model = robust()
+    model.apply(np.zeros((4, 5, 3), np.uint8))
+    path = tmp_path / "m.npz"
+    model.save(path)
+    assert BackgroundMixture.load(path).keep_background_modes is True
+    with np.load(path) as data:
+        contents = dict(data)
+    params = json.loads(str(contents["params"]))
+    del params["keep_background_modes"], params["texture_tolerance"]
+    contents["params"] = np.array(json.dumps(params))
+    old = tmp_path / "old.npz"
+    with open(old, "wb") as fh:
+        np.savez(fh, **contents)
+    loaded = BackgroundMixture.load(old)
+    assert loaded.keep_background_modes is False
+    assert loaded.texture_tolerance == 16
 
 
 def test_a_damaged_feedback_plane_is_refused(tmp_path):

@@ -13,7 +13,10 @@ adaptive mixture as OpenCV's ``MOG2Invoker`` computes it:
 2. the matched component rises past lighter ones (OpenCV's sort);
 3. the weights are renormalised;
 4. a sample no component explains starts a component (appended, or
-   replacing the weakest), which rises to its place;
+   replacing the weakest), which rises to its place; with
+   ``keep_background`` a full mixture's weakest component that is still
+   background (the others weigh less than ``background_ratio``) is not
+   replaced: it loses the sample's weight ``a`` instead;
 5. the mask: 0 background, the shadow value where the sample is a darker
    copy of a background component (Prati et al. 2003), 255 foreground;
    the foreground probability and log-likelihood on request;
@@ -182,6 +185,10 @@ class UpdateParams(NamedTuple):
     intensity_scale: np.float32
     max_correlation: np.float32
     neighbourhood_radius: np.float32
+    keep_background: np.float32 = np.float32(0.0)
+    """1: a sample no component explains does not replace a full mixture's
+    weakest component while that component is background; it takes ``a``
+    from its weight instead (0: OpenCV's replacement)."""
 
 
 def plane_stride(n_pixels: int) -> int:
@@ -663,8 +670,11 @@ def _build(spec: UpdateSpec):
             planes[i, pixel] = w * inv_total if i < live else w
 
     @closure_jit(inline="always")
-    def create(s, x, planes, mean_base, cov_base, pixel, max_modes, a, var_init):
-        """A new component for the sample: appended, or replacing the weakest."""
+    def create(s, x, planes, mean_base, cov_base, pixel, max_modes, a, var_init,
+               keep_background, background_ratio):
+        """A new component for the sample: appended, or replacing the weakest
+        (with ``keep_background``, not a weakest that is background: it loses
+        ``a`` of its weight instead)."""
         zero = np.float32(0.0)
         one = np.float32(1.0)
         a1 = one - a
@@ -682,6 +692,14 @@ def _build(spec: UpdateSpec):
         for i in range(max_modes - 1):
             w = planes[i, pixel]
             rest += w if i < nm - 1 else zero
+        if replace and keep_background and rest < background_ratio and rest > FLT_EPSILON:
+            # The weakest is one of the background's modes (a sign's third
+            # colour, water's glint): an object passing in front would evict
+            # it, and the mode would come back as foreground that the
+            # conservative update then holds. It wears down at the learning
+            # rate instead, so a lasting change still takes the slot.
+            planes[new, pixel] = max(planes[new, pixel] - a, zero)
+            return
         # Renormalised, a replacement's weight leaves the mixture and the rest
         # still sum to 1 (OpenCV lets the sum fall short). With nothing left
         # (the first component, or every one pruned) the new one takes all the
@@ -842,6 +860,7 @@ def _build(spec: UpdateSpec):
         var_min = params.var_min
         var_max = params.var_max
         max_corr = params.max_correlation
+        keep_background = params.keep_background != zero
         scale = params.intensity_scale
         height = frame.shape[0]
         width = frame.shape[1]
@@ -945,7 +964,7 @@ def _build(spec: UpdateSpec):
                             if flag & 2:
                                 a_x = s[at(f_rate, x)] if pixel_planes else a
                                 create(s, x, planes, mean_base, cov_base, pixel, max_modes, a_x,
-                                       params.var_init)
+                                       params.var_init, keep_background, background_ratio)
 
                     # 5. The mask.
                     if shadows and sparse > 0 and sparse * n_foreground <= n:
