@@ -26,7 +26,7 @@ import numpy as np
 from bgmix import _validation as check
 from bgmix._bands import numba_threads as _threads
 from bgmix._bands import resolve_threads, run_bands
-from bgmix._feedback import WARMUP_SHARE, FeedbackState
+from bgmix._feedback import WARMUP_MIN_FRAMES, WARMUP_SETTLED, WARMUP_SHARE, FeedbackState
 from bgmix.kernels.texture import TEXTURE_BITS
 from bgmix.presets import DEFAULTS
 from bgmix.fitting import fit_mixture
@@ -274,13 +274,19 @@ class BackgroundMixture:
         [0, 16]; 16 turns it off. Acts only with ``neighbourhood_radius``.
     hold_frames : int, default=1500
         Conservative update: a foreground pixel is not learned, so a person
-        or car that stops stays foreground, for up to this many frames (from
-        the ``history / 10``-th frame on: until then every pixel learns, so
-        what stood in the first frames leaves no ghost); then
+        or car that stops stays foreground, for up to this many frames; then
         it is absorbed into the background at ten times the learning rate
-        (a parked car, a ghost). A pixel that the neighbourhood step called
-        background is held too (its sample is a neighbour's background, not
-        its own). 0: every pixel learns (MOG2's update).
+        (a parked car). A pixel that the neighbourhood step called background
+        is held too (its sample is a neighbour's background, not its own).
+        In the first ``history / 10`` frames only pixels that have settled
+        (their heaviest component at 0.95 of the weight) are held, so that
+        an object arriving then is not learnt while water and leaves learn
+        their modes. Ghosts are not held: held pixels that show the ground
+        where an object the model had learnt has left (a car parked when the
+        camera started drives away) re-learn at once, when both the
+        contrast along their blob's border is the model's and not the
+        frame's, and the background around them explains them
+        (:mod:`bgmix.kernels.ghosts`). 0: every pixel learns (MOG2's update).
     feedback : float, default=1
         Pixel-level feedback: each pixel's threshold becomes
         ``var_threshold (1 + feedback (blink + distance))``, where ``blink``
@@ -858,10 +864,17 @@ class BackgroundMixture:
                                    neighbour, threshold_plane, int(params.shadow_value),
                                    params.consistent_shadows)
         light_before = feedback.light_event
+        warming_up = self.n_frames_seen_ <= params.history // WARMUP_SHARE
         feedback.finish(out, neighbour, alpha, median_size=params.median_size, fill=params.fill_blob_holes,
                         feedback=params.feedback, hold_frames=params.hold_frames,
-                        light_change=params.light_change,
-                        warming_up=self.n_frames_seen_ <= params.history // WARMUP_SHARE)
+                        light_change=params.light_change, warming_up=warming_up)
+        if params.hold_frames and self.n_frames_seen_ >= WARMUP_MIN_FRAMES:
+            if warming_up:
+                heaviest = planes[0, :feedback.height * feedback.width]
+                feedback.hold_settled(heaviest.reshape(feedback.height, feedback.width),
+                                      WARMUP_SETTLED)
+            feedback.absorb_ghosts(frame, scalars.intensity_scale, planes, k, out, alpha,
+                                   params.intensity_scale)
         if feedback.light_event and not light_before:
             feedback.relight_hidden(frame, scalars.intensity_scale, planes, k, self.n_components_)
         if probability is not None:

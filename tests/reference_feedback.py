@@ -188,3 +188,93 @@ def texture_check(frame, sample_scale, planes, n_components, n_modes, raw, neigh
             out[y, x] = 255
             turned += 1
     return out, share, checked, turned
+
+
+def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, min_hold,
+                  min_weight, ratio, floor, min_pairs, relearn_rate):
+    """Returns (hold, out, rate, absorbed), inputs untouched.
+
+    ``I`` is a pixel's frame grey level (channel mean times ``sample_scale``),
+    ``M`` its heaviest component's mean grey level. Tested: held for at least
+    ``min_hold`` frames, heaviest weight at least ``min_weight``, ``|I - M| >
+    floor``. Ground: not held (hold 0) and heaviest weight at least
+    ``min_weight``. Blobs: connected components of the tested pixels, 4-neighbours
+    linked when ``|M_p - M_q| <= floor`` or ``ratio |M_p - M_q| < max(|I_p - M_p|,
+    |I_q - M_q|)``. A blob is a ghost when, over its border (each member's
+    4-neighbours in the frame and not in the blob) and the border pairs with
+    ground, there are at least ``min_pairs`` pairs, at least half the border,
+    and the summed ``|M_p - M_q|`` exceeds ``ratio`` times the summed ``|I_p -
+    I_q|`` and ``floor`` per pair. A ghost blob's member is absorbed when the
+    nearest ground pixel along its row and column was found in at least two
+    directions and, in every one found, ``ratio |I - M_ground| < |I - M|``.
+    Absorbed: hold 0, out 0, rate ``relearn_rate``."""
+    height, width = hold.shape
+    grey = frame.reshape(height, width, -1).astype(np.float64).mean(axis=2) * sample_scale
+    n_channels = frame.reshape(height, width, -1).shape[2]
+    heaviest = planes[0, :height * width].reshape(height, width).astype(np.float64)
+    model = planes[n_components:n_components + n_channels, :height * width].astype(
+        np.float64).mean(axis=0).reshape(height, width)
+    change = np.abs(model - grey)
+    settled = heaviest >= min_weight
+    tested = (hold >= min_hold) & settled & (change > floor)
+    ground = (hold == 0) & settled
+    sides = [(-1, 0), (1, 0), (0, -1), (0, 1)]
+
+    def inside(y, x):
+        return 0 <= y < height and 0 <= x < width
+
+    def explained(y, x):
+        found = agree = 0
+        for dy, dx in sides:
+            qy, qx = y + dy, x + dx
+            while inside(qy, qx) and not ground[qy, qx]:
+                qy, qx = qy + dy, qx + dx
+            if inside(qy, qx):
+                found += 1
+                agree += ratio * abs(grey[y, x] - model[qy, qx]) < change[y, x]
+        return found >= 2 and agree == found
+
+    label = np.zeros((height, width), np.int64)
+    blobs = []
+    for y in range(height):
+        for x in range(width):
+            if not tested[y, x] or label[y, x]:
+                continue
+            label[y, x] = len(blobs) + 1
+            members, todo = [], [(y, x)]
+            while todo:
+                py, px = todo.pop()
+                members.append((py, px))
+                for dy, dx in sides:
+                    qy, qx = py + dy, px + dx
+                    if not inside(qy, qx) or not tested[qy, qx] or label[qy, qx]:
+                        continue
+                    apart = abs(model[py, px] - model[qy, qx])
+                    if apart <= floor or ratio * apart < max(change[py, px], change[qy, qx]):
+                        label[qy, qx] = len(blobs) + 1
+                        todo.append((qy, qx))
+            blobs.append(members)
+    new_hold, new_out, new_rate = hold.copy(), out.copy(), rate.copy()
+    absorbed = 0
+    for number, members in enumerate(blobs, 1):
+        border = pairs = 0
+        frame_contrast = model_contrast = 0.0
+        for py, px in members:
+            for dy, dx in sides:
+                qy, qx = py + dy, px + dx
+                if not inside(qy, qx) or label[qy, qx] == number:
+                    continue
+                border += 1
+                if ground[qy, qx]:
+                    pairs += 1
+                    frame_contrast += abs(grey[py, px] - grey[qy, qx])
+                    model_contrast += abs(model[py, px] - model[qy, qx])
+        ghost = (pairs >= min_pairs and 2 * pairs >= border
+                 and model_contrast > ratio * frame_contrast and model_contrast > floor * pairs)
+        if not ghost:
+            continue
+        for py, px in members:
+            if explained(py, px):
+                new_hold[py, px], new_out[py, px], new_rate[py, px] = 0, 0, relearn_rate
+                absorbed += 1
+    return new_hold, new_out, new_rate, absorbed
