@@ -26,7 +26,8 @@ import numpy as np
 from bgmix import _validation as check
 from bgmix._bands import numba_threads as _threads
 from bgmix._bands import resolve_threads, run_bands
-from bgmix._feedback import WARMUP_MIN_FRAMES, WARMUP_SETTLED, WARMUP_SHARE, FeedbackState
+from bgmix._feedback import (GHOST_EVERY, WARMUP_MAX_FLICKER, WARMUP_MIN_FRAMES,
+                             WARMUP_SETTLED, WARMUP_SHARE, FeedbackState)
 from bgmix.kernels.texture import TEXTURE_BITS
 from bgmix.presets import DEFAULTS
 from bgmix.fitting import fit_mixture
@@ -872,9 +873,10 @@ class BackgroundMixture:
             if warming_up:
                 heaviest = planes[0, :feedback.height * feedback.width]
                 feedback.hold_settled(heaviest.reshape(feedback.height, feedback.width),
-                                      WARMUP_SETTLED)
-            feedback.absorb_ghosts(frame, scalars.intensity_scale, planes, k, out, alpha,
-                                   params.intensity_scale)
+                                      WARMUP_SETTLED, WARMUP_MAX_FLICKER)
+            if self.n_frames_seen_ % GHOST_EVERY == 0:
+                feedback.absorb_ghosts(frame, scalars.intensity_scale, planes, k, out, alpha,
+                                       params.intensity_scale)
         if feedback.light_event and not light_before:
             feedback.relight_hidden(frame, scalars.intensity_scale, planes, k, self.n_components_)
         if probability is not None:

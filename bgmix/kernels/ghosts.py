@@ -50,85 +50,42 @@ from bgmix.kernels._config import kernel_jit
 
 
 @kernel_jit(inline="always")
-def _frame_grey(frame, y, x, sample_scale):
-    total = np.float32(0.0)
-    for c in range(frame.shape[2]):
-        total += np.float32(frame[y, x, c])
-    return total * sample_scale / np.float32(frame.shape[2])
-
-
-@kernel_jit(inline="always")
 def _model_grey(planes, n_components, n_channels, pixel):
+    """The heaviest component's grey level (as the row loops of absorb_ghosts compute it)."""
     total = np.float32(0.0)
     for c in range(n_channels):
         total += planes[n_components + c, pixel]
-    return total / np.float32(n_channels)
+    return total * (np.float32(1.0) / np.float32(n_channels))
 
 
 @kernel_jit(inline="always")
-def _explains(ground, seen, change, ratio):
-    return np.uint8(ratio * abs(seen - ground) < change)
-
-
-@kernel_jit()
-def _vote(frame, sample_scale, planes, n_components, hold, votes, sides, column_ground,
-          min_hold, min_weight, ratio, floor):
-    """The per-pixel test: ``sides`` 0 for pixels not tested, else 1 + the
-    directions where a settled background pixel was found; ``votes`` how many
-    of those explain the pixel. Returns the first and last rows tested."""
+def _explained(seen, model, planes, n_components, n_channels, hold, min_weight, ratio, y, x):
+    """Whether the nearest settled background along the row and column explains
+    pixel (y, x) on every side where there is one (at least two)."""
     height, width = hold.shape
-    n_channels = frame.shape[2]
-    first = height
-    last = -1
-    for y in range(height):
-        for x in range(width):
-            candidate = np.uint8(0)
-            if hold[y, x] >= min_hold and planes[0, y * width + x] >= min_weight:
-                change = abs(_model_grey(planes, n_components, n_channels, y * width + x)
-                             - _frame_grey(frame, y, x, sample_scale))
-                candidate = np.uint8(change > floor)
-            sides[y, x] = candidate
-            votes[y, x] = np.uint8(0)
-            if candidate:
-                first = min(first, y)
-                last = y
-    if last < 0:
-        return first, last
-    for y in range(first, last + 1):
-        for direction in range(2):
-            ground = np.float32(np.nan)
-            for i in range(width):
-                x = i if direction == 0 else width - 1 - i
-                pixel = y * width + x
-                if sides[y, x]:
-                    if ground == ground:
-                        seen = _frame_grey(frame, y, x, sample_scale)
-                        change = abs(_model_grey(planes, n_components, n_channels, pixel) - seen)
-                        sides[y, x] += np.uint8(1)
-                        votes[y, x] += _explains(ground, seen, change, ratio)
-                elif hold[y, x] == 0 and planes[0, pixel] >= min_weight:
-                    ground = _model_grey(planes, n_components, n_channels, pixel)
-    for direction in range(2):
-        for x in range(width):
-            column_ground[x] = np.float32(np.nan)
-        for i in range(height):
-            y = i if direction == 0 else height - 1 - i
-            for x in range(width):
-                pixel = y * width + x
-                if sides[y, x]:
-                    if column_ground[x] == column_ground[x]:
-                        seen = _frame_grey(frame, y, x, sample_scale)
-                        change = abs(_model_grey(planes, n_components, n_channels, pixel) - seen)
-                        sides[y, x] += np.uint8(1)
-                        votes[y, x] += _explains(column_ground[x], seen, change, ratio)
-                elif hold[y, x] == 0 and planes[0, pixel] >= min_weight:
-                    column_ground[x] = _model_grey(planes, n_components, n_channels, pixel)
-    return first, last
+    change = abs(model[y, x] - seen[y, x])
+    found = 0
+    for side in range(4):
+        dy = (side == 1) - (side == 0)
+        dx = (side == 3) - (side == 2)
+        qy = y + dy
+        qx = x + dx
+        while 0 <= qy < height and 0 <= qx < width and not (
+                hold[qy, qx] == 0 and planes[0, qy * width + qx] >= min_weight):
+            qy += dy
+            qx += dx
+        if qy < 0 or qy >= height or qx < 0 or qx >= width:
+            continue
+        found += 1
+        ground = _model_grey(planes, n_components, n_channels, qy * width + qx)
+        if not ratio * abs(seen[y, x] - ground) < change:
+            return False
+    return found >= 2
 
 
 @kernel_jit()
-def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, votes, sides,
-                  column_ground, member, stack, min_hold, min_weight, ratio, floor, min_pairs,
+def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, seen, model,
+                  tested, member, stack, min_hold, min_weight, ratio, floor, min_pairs,
                   relearn_rate):
     """Re-learn the static held blobs that look like ghosts, where the ground around explains them.
 
@@ -149,10 +106,10 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, vo
         The final mask: a ghost's pixels become 0.
     rate : (H, W) float32, updated
         Next frame's learning-rate factor: a ghost's pixels get ``relearn_rate``.
-    votes, sides, member : (H, W) uint8
-        Scratch (``member`` all 0 on entry and on return).
-    column_ground : (W,) float32
-        Scratch.
+    seen, model : (H, W) float32
+        Scratch (grey levels).
+    tested, member : (H, W) uint8
+        Scratch, all 0 on entry and on return.
     stack : int64 array of at least H W entries
         Scratch.
     min_hold : float32
@@ -193,11 +150,12 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, vo
     >>> hold = np.zeros((h, w), np.float32); hold[2:6, 2:6] = 30
     >>> out = np.zeros((h, w), np.uint8); out[2:6, 2:6] = 255
     >>> rate = np.ones((h, w), np.float32)
-    >>> votes, sides, member = (np.zeros((h, w), np.uint8) for _ in range(3))
-    >>> column, stack = np.empty(w, np.float32), np.empty(h * w, np.int64)
+    >>> seen, model = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+    >>> tested, member = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
+    >>> stack = np.empty(h * w, np.int64)
     >>> def absorb():
-    ...     return absorb_ghosts(frame, np.float32(1), planes, 1, hold, out, rate, votes, sides,
-    ...                          column, member, stack, np.float32(10), np.float32(0.8),
+    ...     return absorb_ghosts(frame, np.float32(1), planes, 1, hold, out, rate, seen, model,
+    ...                          tested, member, stack, np.float32(10), np.float32(0.8),
     ...                          np.float32(2), np.float32(8), 8, np.float32(500))
     >>> absorb()
     16
@@ -212,46 +170,81 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, vo
     >>> absorb()
     0
     """
-    first, last = _vote(frame, sample_scale, planes, n_components, hold, votes, sides,
-                        column_ground, min_hold, min_weight, ratio, floor)
-    if last < 0:
-        return 0
     height, width = hold.shape
     n_channels = frame.shape[2]
+    # The rows with static foreground. Most frames have none past this scan of
+    # the hold plane; the rest of the work follows the static foreground.
+    static_rows = np.zeros(height + 2, np.uint8)
+    any_static = False
+    for y in range(height):
+        static = 0
+        for x in range(width):
+            static += hold[y, x] >= min_hold
+        static_rows[y + 1] = static > 0
+        any_static |= static > 0
+    if not any_static:
+        return 0
+    # Grey levels of frame and model on those rows and the rows beside them
+    # (the blobs' border pairs), in loops that vectorise; then the tested pixels.
+    inv_channels = np.float32(1.0) / np.float32(n_channels)
+    frame_scale = sample_scale * inv_channels
+    first = height
+    last = -1
+    for y in range(height):
+        if static_rows[y] | static_rows[y + 1] | static_rows[y + 2] == 0:
+            continue
+        for x in range(width):
+            seen[y, x] = np.float32(0.0)
+            model[y, x] = np.float32(0.0)
+        for c in range(n_channels):
+            for x in range(width):
+                seen[y, x] += np.float32(frame[y, x, c])
+                model[y, x] += planes[n_components + c, y * width + x]
+        flagged = 0
+        for x in range(width):
+            seen[y, x] *= frame_scale
+            model[y, x] *= inv_channels
+            flag = (hold[y, x] >= min_hold) & (planes[0, y * width + x] >= min_weight) \
+                & (abs(model[y, x] - seen[y, x]) > floor)
+            tested[y, x] = flag
+            flagged += flag
+        if flagged:
+            first = min(first, y)
+            last = y
+    if last < 0:
+        return 0
     used = 0
     absorbed = 0
     for y in range(first, last + 1):
         for x in range(width):
-            if sides[y, x] == 0 or member[y, x] != 0:
+            if tested[y, x] == 0 or member[y, x] != 0:
                 continue
             # Flood the blob from (y, x) through tested pixels whose models
             # are alike (1: this blob's; 2: an earlier blob's).
             start = used
             member[y, x] = np.uint8(1)
-            stack[used] = y * width + x
+            stack[used] = (y << 32) | x
             used += 1
             visit = start
             while visit < used:
                 p = stack[visit]
                 visit += 1
-                py = p // width
-                px = p - py * width
-                model = _model_grey(planes, n_components, n_channels, p)
-                change = abs(model - _frame_grey(frame, py, px, sample_scale))
+                py = p >> 32
+                px = p & 0xFFFFFFFF
+                own = model[py, px]
+                change = abs(own - seen[py, px])
                 for side in range(4):
                     qy = py + (side == 1) - (side == 0)
                     qx = px + (side == 3) - (side == 2)
                     if qy < 0 or qy >= height or qx < 0 or qx >= width:
                         continue
-                    q = qy * width + qx
-                    if member[qy, qx] != 0 or sides[qy, qx] == 0:
+                    if member[qy, qx] != 0 or tested[qy, qx] == 0:
                         continue
-                    other = _model_grey(planes, n_components, n_channels, q)
-                    apart = abs(model - other)
-                    if apart <= floor or ratio * apart < max(
-                            change, abs(other - _frame_grey(frame, qy, qx, sample_scale))):
+                    other = model[qy, qx]
+                    apart = abs(own - other)
+                    if apart <= floor or ratio * apart < max(change, abs(other - seen[qy, qx])):
                         member[qy, qx] = np.uint8(1)
-                        stack[used] = q
+                        stack[used] = (qy << 32) | qx
                         used += 1
             # Its border: every outside neighbour, and the pairs with a settled
             # pixel that is not held, whose contrasts are summed.
@@ -261,39 +254,42 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, vo
             border = 0
             for i in range(start, used):
                 p = stack[i]
-                py = p // width
-                px = p - py * width
+                py = p >> 32
+                px = p & 0xFFFFFFFF
                 for side in range(4):
                     qy = py + (side == 1) - (side == 0)
                     qx = px + (side == 3) - (side == 2)
                     if qy < 0 or qy >= height or qx < 0 or qx >= width or member[qy, qx] == 1:
                         continue
                     border += 1
-                    q = qy * width + qx
-                    if hold[qy, qx] != 0 or planes[0, q] < min_weight:
+                    if hold[qy, qx] != 0 or planes[0, qy * width + qx] < min_weight:
                         continue
-                    frame_contrast += abs(_frame_grey(frame, py, px, sample_scale)
-                                          - _frame_grey(frame, qy, qx, sample_scale))
-                    model_contrast += abs(_model_grey(planes, n_components, n_channels, p)
-                                          - _model_grey(planes, n_components, n_channels, q))
+                    frame_contrast += abs(seen[py, px] - seen[qy, qx])
+                    model_contrast += abs(model[py, px] - model[qy, qx])
                     pairs += 1
             ghost = pairs >= min_pairs and 2 * pairs >= border \
                 and model_contrast > ratio * frame_contrast \
                 and model_contrast > floor * np.float32(pairs)
             # Decided after every blob is: absorbing now would change the
-            # borders of the blobs that come later.
+            # borders of the blobs that come later, and the grounds found.
             for i in range(start, used):
                 p = stack[i]
-                py = p // width
-                px = p - py * width
-                found = np.int64(sides[py, px]) - 1
-                explained = found >= 2 and np.int64(votes[py, px]) == found
-                member[py, px] = np.uint8(3) if ghost and explained else np.uint8(2)
+                py = p >> 32
+                px = p & 0xFFFFFFFF
+                member[py, px] = np.uint8(3) if ghost else np.uint8(2)
     for i in range(used):
         p = stack[i]
-        py = p // width
-        px = p - py * width
-        if member[py, px] == 3:
+        py = p >> 32
+        px = p & 0xFFFFFFFF
+        if member[py, px] == 3 and _explained(seen, model, planes, n_components, n_channels,
+                                               hold, min_weight, ratio, py, px):
+            member[py, px] = np.uint8(4)
+    for i in range(used):
+        p = stack[i]
+        py = p >> 32
+        px = p & 0xFFFFFFFF
+        tested[py, px] = np.uint8(0)
+        if member[py, px] == 4:
             hold[py, px] = np.float32(0.0)
             out[py, px] = np.uint8(0)
             rate[py, px] = relearn_rate

@@ -17,13 +17,14 @@ def run_kernel(frame, planes, hold, out, rate, scale=1.0, **tuning):
     t = {**TUNING, **tuning}
     height, width = hold.shape
     hold, out, rate = hold.copy(), out.copy(), rate.copy()
-    votes, sides, member = (np.zeros((height, width), np.uint8) for _ in range(3))
+    tested, member = np.zeros((height, width), np.uint8), np.zeros((height, width), np.uint8)
     absorbed = absorb_ghosts(
-        frame.reshape(height, width, -1), F32(scale), planes, K, hold, out, rate, votes, sides,
-        np.empty(width, np.float32), member, np.empty(height * width, np.int64),
+        frame.reshape(height, width, -1), F32(scale), planes, K, hold, out, rate,
+        np.empty((height, width), F32), np.empty((height, width), F32), tested, member,
+        np.empty(height * width, np.int64),
         F32(t["min_hold"]), F32(t["min_weight"]), F32(t["ratio"]), F32(t["floor"]),
         t["min_pairs"], F32(t["relearn_rate"]))
-    assert not member.any(), "the member scratch must come back cleared"
+    assert not member.any() and not tested.any(), "the scratch must come back cleared"
     return hold, out, rate, absorbed
 
 
