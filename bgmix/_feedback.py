@@ -33,7 +33,7 @@ does, so it stays OpenCV's arithmetic. Per frame:
    With ``hold_frames`` (the conservative update), a held pixel is not
    learned. In the first ``history / WARMUP_SHARE`` frames only the settled
    pixels are held (``WARMUP_SETTLED``): the others learn everything.
-7. **Ghosts** (with ``hold_frames``, from the ``WARMUP_MIN_FRAMES``-th frame):
+7. **Ghosts** (with ``hold_frames``, from the first frame):
    held pixels that show the ground, where an object the model had learnt
    left, leave the mask and re-learn at once
    (:func:`~bgmix.kernels.ghosts.absorb_ghosts`), instead of being held.

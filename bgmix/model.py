@@ -869,12 +869,14 @@ class BackgroundMixture:
         feedback.finish(out, neighbour, alpha, median_size=params.median_size, fill=params.fill_blob_holes,
                         feedback=params.feedback, hold_frames=params.hold_frames,
                         light_change=params.light_change, warming_up=warming_up)
-        if params.hold_frames and self.n_frames_seen_ >= WARMUP_MIN_FRAMES:
-            if warming_up:
+        if params.hold_frames:
+            if warming_up and self.n_frames_seen_ >= WARMUP_MIN_FRAMES:
                 heaviest = planes[0, :feedback.height * feedback.width]
                 feedback.hold_settled(heaviest.reshape(feedback.height, feedback.width),
                                       WARMUP_SETTLED, WARMUP_MAX_FLICKER)
-            if self.n_frames_seen_ % GHOST_EVERY == 0:
+            # Also at the first frame, where nothing is held yet: the kernel
+            # compiles with the others then, not as a stall in a live stream.
+            if self.n_frames_seen_ % GHOST_EVERY == 0 or self.n_frames_seen_ == 1:
                 feedback.absorb_ghosts(frame, scalars.intensity_scale, planes, k, out, alpha,
                                        params.intensity_scale)
         if feedback.light_event and not light_before:

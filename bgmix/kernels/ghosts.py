@@ -174,7 +174,9 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, se
     n_channels = frame.shape[2]
     # The rows with static foreground. Most frames have none past this scan of
     # the hold plane; the rest of the work follows the static foreground.
-    static_rows = np.zeros(height + 2, np.uint8)
+    static_rows = np.empty(height + 2, np.uint8)
+    static_rows[0] = 0
+    static_rows[height + 1] = 0
     any_static = False
     for y in range(height):
         static = 0
