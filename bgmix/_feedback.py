@@ -175,8 +175,8 @@ to the nearest background's model in that direction as to its own model."""
 GHOST_MIN_PAIRS = 8
 """Blobs with fewer border pairs are left to the hold."""
 GHOST_FLOOR = 8.0
-"""Held pixels within 8 input levels (times ``intensity_scale``) of their
-model in grey are not tested (they differ in colour, not in brightness)."""
+"""Held pixels within 8 input levels (times ``intensity_scale``; mean absolute
+difference over the channels) of their model are not tested."""
 ABSORB_RATE = 10.0
 """Learning-rate factor of a pixel held past ``hold_frames``: a parked object
 joins the background within about ``history / 10`` frames after the hold."""
@@ -223,7 +223,9 @@ class FeedbackState:
         self.column = np.empty(self.width, np.int32)
         self.stack = np.empty(1, np.int64)  # hole filling's and the ghost test's, on first use
         self.tested, self.member = (np.zeros(shape, np.uint8) for _ in range(2))
-        self.seen_grey, self.model_grey = (np.empty(shape, np.float32) for _ in range(2))
+        # (the frame's channel count is known at the first frame; one plane per
+        # channel, reallocated there when it is not 1)
+        self.seen_planes, self.model_planes = (np.empty((1, *shape), np.float32) for _ in range(2))
         self.grid = int(max(1, min(GAIN_GRID, (self.height * self.width / GAIN_SAMPLES) ** 0.5)))
         self.ratios = np.empty(len(range(self.grid // 2, self.height, self.grid))
                                * len(range(self.grid // 2, self.width, self.grid)), np.float32)
@@ -363,9 +365,14 @@ class FeedbackState:
         relearn = 1.0 / alpha if alpha > 0 else 0.0
         if self.stack.size < out.size:
             self.stack = np.empty(out.size, np.int64)
-        return absorb_ghosts(frame.reshape(self.height, self.width, -1), np.float32(sample_scale),
+        frame = frame.reshape(self.height, self.width, -1)
+        if self.seen_planes.shape[0] != frame.shape[2]:
+            shape = (frame.shape[2], self.height, self.width)
+            self.seen_planes, self.model_planes = (np.empty(shape, np.float32) for _ in range(2))
+        return absorb_ghosts(frame, np.float32(sample_scale),
                              planes, n_components, self.hold, out, self.next_rate,
-                             self.seen_grey, self.model_grey, self.tested, self.member, self.stack,
+                             self.seen_planes, self.model_planes, self.tested, self.member,
+                             self.stack,
                              np.float32(GHOST_MIN_HOLD), np.float32(TEXTURE_MIN_WEIGHT),
                              np.float32(GHOST_RATIO), np.float32(GHOST_FLOOR * intensity_scale),
                              GHOST_MIN_PAIRS, np.float32(relearn))

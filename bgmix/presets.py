@@ -22,7 +22,7 @@ quality or speed and say so:
       person who sits still or a car that stops stays foreground, then is
       absorbed (CDnet ``office``: F 0.36 with MOG2, 0.92 here); the ground
       that a learnt object leaves (a ghost) is re-learnt at once (synthetic
-      intermittent object 0.904 -> 0.975);
+      intermittent object 0.904 -> 0.976);
     - ``compensate_gain=True``: auto-exposure and clouds (the camera's gain
       is estimated from background pixels and divided out) - without it a
       conservative model would keep the whole frame white after the camera

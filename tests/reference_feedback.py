@@ -194,27 +194,31 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, mi
                   min_weight, ratio, floor, min_pairs, relearn_rate):
     """Returns (hold, out, rate, absorbed), inputs untouched.
 
-    ``I`` is a pixel's frame grey level (channel mean times ``sample_scale``),
-    ``M`` its heaviest component's mean grey level. Tested: held for at least
-    ``min_hold`` frames, heaviest weight at least ``min_weight``, ``|I - M| >
-    floor``. Ground: not held (hold 0) and heaviest weight at least
-    ``min_weight``. Blobs: connected components of the tested pixels, 4-neighbours
-    linked when ``|M_p - M_q| <= floor`` or ``ratio |M_p - M_q| < max(|I_p - M_p|,
-    |I_q - M_q|)``. A blob is a ghost when, over its border (each member's
-    4-neighbours in the frame and not in the blob) and the border pairs with
-    ground, there are at least ``min_pairs`` pairs, at least half the border,
-    and the summed ``|M_p - M_q|`` exceeds ``ratio`` times the summed ``|I_p -
-    I_q|`` and ``floor`` per pair. A ghost blob's member is absorbed when the
-    nearest ground pixel along its row and column was found in at least two
-    directions and, in every one found, ``ratio |I - M_ground| < |I - M|``.
-    Absorbed: hold 0, out 0, rate ``relearn_rate``."""
+    ``I`` is a pixel's frame (times ``sample_scale``), ``M`` its heaviest
+    component's mean; ``|a - b|`` is the mean absolute difference over the
+    channels. Tested: held for at least ``min_hold`` frames, heaviest weight at
+    least ``min_weight``, ``|I - M| > floor``. Ground: not held (hold 0) and
+    heaviest weight at least ``min_weight``. Blobs: connected components of the
+    tested pixels, 4-neighbours linked when ``|M_p - M_q| <= floor`` or ``ratio
+    |M_p - M_q| < max(|I_p - M_p|, |I_q - M_q|)``. A blob is a ghost when, over
+    its border (each member's 4-neighbours in the frame and not in the blob)
+    and the border pairs with ground, there are at least ``min_pairs`` pairs,
+    at least half the border, and the summed ``|M_p - M_q|`` exceeds ``ratio``
+    times the summed ``|I_p - I_q|`` and ``floor`` per pair. A ghost blob's
+    member is absorbed when the nearest ground pixel along its row and column
+    was found in at least two directions and, in every one found, ``ratio |I -
+    M_ground| < |I - M|``. Absorbed: hold 0, out 0, rate ``relearn_rate``."""
     height, width = hold.shape
-    grey = frame.reshape(height, width, -1).astype(np.float64).mean(axis=2) * sample_scale
     n_channels = frame.reshape(height, width, -1).shape[2]
-    heaviest = planes[0, :height * width].reshape(height, width).astype(np.float64)
+    seen = frame.reshape(height, width, -1).astype(np.float64) * sample_scale
     model = planes[n_components:n_components + n_channels, :height * width].astype(
-        np.float64).mean(axis=0).reshape(height, width)
-    change = np.abs(model - grey)
+        np.float64).T.reshape(height, width, n_channels)
+    heaviest = planes[0, :height * width].reshape(height, width).astype(np.float64)
+
+    def apart(a, b):
+        return float(np.abs(a - b).mean())
+
+    change = np.abs(model - seen).mean(axis=2)
     settled = heaviest >= min_weight
     tested = (hold >= min_hold) & settled & (change > floor)
     ground = (hold == 0) & settled
@@ -231,7 +235,7 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, mi
                 qy, qx = qy + dy, qx + dx
             if inside(qy, qx):
                 found += 1
-                agree += ratio * abs(grey[y, x] - model[qy, qx]) < change[y, x]
+                agree += ratio * apart(seen[y, x], model[qy, qx]) < change[y, x]
         return found >= 2 and agree == found
 
     label = np.zeros((height, width), np.int64)
@@ -249,8 +253,8 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, mi
                     qy, qx = py + dy, px + dx
                     if not inside(qy, qx) or not tested[qy, qx] or label[qy, qx]:
                         continue
-                    apart = abs(model[py, px] - model[qy, qx])
-                    if apart <= floor or ratio * apart < max(change[py, px], change[qy, qx]):
+                    gap = apart(model[py, px], model[qy, qx])
+                    if gap <= floor or ratio * gap < max(change[py, px], change[qy, qx]):
                         label[qy, qx] = len(blobs) + 1
                         todo.append((qy, qx))
             blobs.append(members)
@@ -267,8 +271,8 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, mi
                 border += 1
                 if ground[qy, qx]:
                     pairs += 1
-                    frame_contrast += abs(grey[py, px] - grey[qy, qx])
-                    model_contrast += abs(model[py, px] - model[qy, qx])
+                    frame_contrast += apart(seen[py, px], seen[qy, qx])
+                    model_contrast += apart(model[py, px], model[qy, qx])
         ghost = (pairs >= min_pairs and 2 * pairs >= border
                  and model_contrast > ratio * frame_contrast and model_contrast > floor * pairs)
         if not ghost:

@@ -13,11 +13,13 @@ does, and an object shows itself, unlike the ground around it.
 :func:`absorb_ghosts` tests the pixels held for at least ``min_hold`` frames
 that are settled (their heaviest component weighs at least ``min_weight``:
 one ground, not water's or leaves' several modes) and differ from their model
-in grey level by more than ``floor``. Two tests must agree:
+by more than ``floor``. Every difference here is a colour distance, the mean
+absolute difference over the channels (a box of the ground's brightness in
+another colour leaves a ghost too). Two tests must agree:
 
 * **the blob's border.** The tested pixels make blobs (4-connected, two
   joining when their models are alike), and along each blob's border with
-  settled pixels that are not held the grey-level differences across the
+  settled pixels that are not held the differences across the
   border are summed, in the frame and in the model (each pixel's heaviest
   component). Around a stopped object the frame changes across the border
   (object against ground) and the model does not; around a ghost the model
@@ -50,12 +52,12 @@ from bgmix.kernels._config import kernel_jit
 
 
 @kernel_jit(inline="always")
-def _model_grey(planes, n_components, n_channels, pixel):
-    """The heaviest component's grey level (as the row loops of absorb_ghosts compute it)."""
+def _apart(a, ay, ax, b, by, bx):
+    """The mean absolute difference over the channels of a[:, ay, ax] and b[:, by, bx]."""
     total = np.float32(0.0)
-    for c in range(n_channels):
-        total += planes[n_components + c, pixel]
-    return total * (np.float32(1.0) / np.float32(n_channels))
+    for c in range(a.shape[0]):
+        total += abs(a[c, ay, ax] - b[c, by, bx])
+    return total * (np.float32(1.0) / np.float32(a.shape[0]))
 
 
 @kernel_jit(inline="always")
@@ -63,7 +65,8 @@ def _explained(seen, model, planes, n_components, n_channels, hold, min_weight, 
     """Whether the nearest settled background along the row and column explains
     pixel (y, x) on every side where there is one (at least two)."""
     height, width = hold.shape
-    change = abs(model[y, x] - seen[y, x])
+    change = _apart(model, y, x, seen, y, x)
+    inv_channels = np.float32(1.0) / np.float32(n_channels)
     found = 0
     for side in range(4):
         dy = (side == 1) - (side == 0)
@@ -77,8 +80,11 @@ def _explained(seen, model, planes, n_components, n_channels, hold, min_weight, 
         if qy < 0 or qy >= height or qx < 0 or qx >= width:
             continue
         found += 1
-        ground = _model_grey(planes, n_components, n_channels, qy * width + qx)
-        if not ratio * abs(seen[y, x] - ground) < change:
+        # (The ground's row may lie outside the rows whose model was copied.)
+        distance = np.float32(0.0)
+        for c in range(n_channels):
+            distance += abs(seen[c, y, x] - planes[n_components + c, qy * width + qx])
+        if not ratio * (distance * inv_channels) < change:
             return False
     return found >= 2
 
@@ -106,8 +112,8 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, se
         The final mask: a ghost's pixels become 0.
     rate : (H, W) float32, updated
         Next frame's learning-rate factor: a ghost's pixels get ``relearn_rate``.
-    seen, model : (H, W) float32
-        Scratch (grey levels).
+    seen, model : (C, H, W) float32
+        Scratch (the frame in model units, the heaviest components' means).
     tested, member : (H, W) uint8
         Scratch, all 0 on entry and on return.
     stack : int64 array of at least H W entries
@@ -118,16 +124,17 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, se
         ... and only settled ones (heaviest component at least this); the
         background they are compared with is settled too.
     ratio, floor : float32
-        The blob test: held neighbours join when their models' grey levels
+        Differences are ``|a - b|``, the mean absolute difference over the
+        channels. The blob test: held neighbours join when their models
         differ by at most ``floor`` or ``1 / ratio`` of either's
         frame-to-model difference; a blob is a ghost when over its border
         pairs (a blob pixel, a settled 4-neighbour not held) the model's
-        grey-level differences sum to more than ``ratio`` times the frame's
-        and ``floor`` a pair, and the pairs are at least half the border.
-        The pixel test: a direction explains a pixel when ``ratio |I - G| <
-        |I - M|`` (``I`` the frame's grey level at the pixel, ``M`` its
-        model's, ``G`` the nearest background's model that way); pixels
-        within ``floor`` of their model are not tested.
+        differences sum to more than ``ratio`` times the frame's and
+        ``floor`` a pair, and the pairs are at least half the border. The
+        pixel test: a direction explains a pixel when ``ratio |I - G| < |I -
+        M|`` (``I`` the frame at the pixel, ``M`` its model, ``G`` the
+        nearest background's model that way); pixels within ``floor`` of
+        their model are not tested.
     min_pairs : int
         Blobs with fewer border pairs are left alone.
     relearn_rate : float32
@@ -150,7 +157,7 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, se
     >>> hold = np.zeros((h, w), np.float32); hold[2:6, 2:6] = 30
     >>> out = np.zeros((h, w), np.uint8); out[2:6, 2:6] = 255
     >>> rate = np.ones((h, w), np.float32)
-    >>> seen, model = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+    >>> seen, model = np.empty((1, h, w), np.float32), np.empty((1, h, w), np.float32)
     >>> tested, member = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
     >>> stack = np.empty(h * w, np.int64)
     >>> def absorb():
@@ -186,28 +193,21 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, se
         any_static |= static > 0
     if not any_static:
         return 0
-    # Grey levels of frame and model on those rows and the rows beside them
-    # (the blobs' border pairs), in loops that vectorise; then the tested pixels.
-    inv_channels = np.float32(1.0) / np.float32(n_channels)
-    frame_scale = sample_scale * inv_channels
+    # Frame and model on those rows and the rows beside them (the blobs'
+    # border pairs), in loops that vectorise; then the tested pixels.
     first = height
     last = -1
     for y in range(height):
         if static_rows[y] | static_rows[y + 1] | static_rows[y + 2] == 0:
             continue
-        for x in range(width):
-            seen[y, x] = np.float32(0.0)
-            model[y, x] = np.float32(0.0)
         for c in range(n_channels):
             for x in range(width):
-                seen[y, x] += np.float32(frame[y, x, c])
-                model[y, x] += planes[n_components + c, y * width + x]
+                seen[c, y, x] = np.float32(frame[y, x, c]) * sample_scale
+                model[c, y, x] = planes[n_components + c, y * width + x]
         flagged = 0
         for x in range(width):
-            seen[y, x] *= frame_scale
-            model[y, x] *= inv_channels
             flag = (hold[y, x] >= min_hold) & (planes[0, y * width + x] >= min_weight) \
-                & (abs(model[y, x] - seen[y, x]) > floor)
+                & (_apart(model, y, x, seen, y, x) > floor)
             tested[y, x] = flag
             flagged += flag
         if flagged:
@@ -233,8 +233,7 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, se
                 visit += 1
                 py = p >> 32
                 px = p & 0xFFFFFFFF
-                own = model[py, px]
-                change = abs(own - seen[py, px])
+                change = _apart(model, py, px, seen, py, px)
                 for side in range(4):
                     qy = py + (side == 1) - (side == 0)
                     qx = px + (side == 3) - (side == 2)
@@ -242,9 +241,9 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, se
                         continue
                     if member[qy, qx] != 0 or tested[qy, qx] == 0:
                         continue
-                    other = model[qy, qx]
-                    apart = abs(own - other)
-                    if apart <= floor or ratio * apart < max(change, abs(other - seen[qy, qx])):
+                    apart = _apart(model, py, px, model, qy, qx)
+                    if apart <= floor or ratio * apart < max(
+                            change, _apart(model, qy, qx, seen, qy, qx)):
                         member[qy, qx] = np.uint8(1)
                         stack[used] = (qy << 32) | qx
                         used += 1
@@ -266,8 +265,8 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, se
                     border += 1
                     if hold[qy, qx] != 0 or planes[0, qy * width + qx] < min_weight:
                         continue
-                    frame_contrast += abs(seen[py, px] - seen[qy, qx])
-                    model_contrast += abs(model[py, px] - model[qy, qx])
+                    frame_contrast += _apart(seen, py, px, seen, qy, qx)
+                    model_contrast += _apart(model, py, px, model, qy, qx)
                     pairs += 1
             ghost = pairs >= min_pairs and 2 * pairs >= border \
                 and model_contrast > ratio * frame_contrast \
