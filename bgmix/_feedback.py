@@ -32,7 +32,8 @@ does, so it stays OpenCV's arithmetic. Per frame:
 6. The feedback planes of the next frame (:func:`~bgmix.kernels.feedback.feedback_step`).
    With ``hold_frames`` (the conservative update), a held pixel is not
    learned. In the first ``history / WARMUP_SHARE`` frames only the settled
-   pixels are held (``WARMUP_SETTLED``): the others learn everything.
+   pixels are held (``WARMUP_SETTLED``), and only in a quiet scene
+   (``WARMUP_MAX_FLICKER``): the others learn everything.
 7. **Ghosts** (with ``hold_frames``, from the first frame):
    held pixels that show the ground, where an object the model had learnt
    left, leave the mask and re-learn at once

@@ -280,9 +280,10 @@ class BackgroundMixture:
         (a parked car). A pixel that the neighbourhood step called background
         is held too (its sample is a neighbour's background, not its own).
         In the first ``history / 10`` frames only pixels that have settled
-        (their heaviest component at 0.95 of the weight) are held, so that
-        an object arriving then is not learnt while water and leaves learn
-        their modes. Ghosts are not held: held pixels that show the ground
+        (their heaviest component at 0.95 of the weight) are held, and only
+        while at most 5% of the view flickers, so that an object arriving
+        then in a quiet scene is not learnt while water, leaves and moving
+        steps learn their modes. Ghosts are not held: held pixels that show the ground
         where an object the model had learnt has left (a car parked when the
         camera started drives away) re-learn at once, when both the
         contrast along their blob's border is the model's and not the
