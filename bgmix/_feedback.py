@@ -291,8 +291,9 @@ class FeedbackState:
         """Steps 4-6 on ``self.raw`` and ``neighbour`` (the mask after the neighbourhood
         step, ``self.raw`` itself without one): write the final mask into ``out``.
 
-        While ``warming_up`` nothing is held: whatever stood in the first
-        frames and leaves would otherwise be a ghost held for ``hold_frames``.
+        While ``warming_up`` the conservative update is off (every pixel's
+        rate stays 1); :meth:`hold_settled` then holds a quiet scene's
+        settled pixels.
         """
         relearn = 1.0 / alpha if alpha > 0 else 0.0
         if fill and self.stack.size < out.size:
@@ -343,14 +344,14 @@ class FeedbackState:
             planes[plane, index] *= factor
         return len(index)
 
-    def hold_settled(self, heaviest_weight: np.ndarray, min_weight: float,
-                     max_flicker: float) -> int:
+    def hold_settled(self, planes: np.ndarray, min_weight: float, max_flicker: float) -> int:
         """During the warm-up (after :meth:`finish` without the conservative update):
         unless more than ``max_flicker`` of the view flickers (a blink count above 0),
-        the held pixels whose heaviest component weighs at least ``min_weight`` are
-        not learned at the next frame. Returns how many."""
+        the held pixels whose heaviest component (weight plane 0 of ``planes``) weighs
+        at least ``min_weight`` are not learned at the next frame. Returns how many."""
         if np.count_nonzero(self.blink) > max_flicker * self.blink.size or not self.hold.any():
             return 0
+        heaviest_weight = planes[0, :self.height * self.width].reshape(self.height, self.width)
         settled = self.hold > 0
         settled &= heaviest_weight >= min_weight
         settled &= self.next_rate == 1

@@ -872,9 +872,7 @@ class BackgroundMixture:
                         light_change=params.light_change, warming_up=warming_up)
         if params.hold_frames:
             if warming_up and self.n_frames_seen_ >= WARMUP_MIN_FRAMES:
-                heaviest = planes[0, :feedback.height * feedback.width]
-                feedback.hold_settled(heaviest.reshape(feedback.height, feedback.width),
-                                      WARMUP_SETTLED, WARMUP_MAX_FLICKER)
+                feedback.hold_settled(planes, WARMUP_SETTLED, WARMUP_MAX_FLICKER)
             # Also at the first frame, where nothing is held yet: the kernel
             # compiles with the others then, not as a stall in a live stream.
             if self.n_frames_seen_ % GHOST_EVERY == 0 or self.n_frames_seen_ == 1:

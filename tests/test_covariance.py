@@ -18,6 +18,11 @@ from tests.mixtures import plain_mixture
 TYPES = ("diag", "full", "tied")
 
 
+def one_channel_as_grey(frames):
+    """(N, H, W, 1) frames as (N, H, W) grey frames; others as they are."""
+    return frames[..., 0] if frames.shape[-1] == 1 else frames
+
+
 def correlated_frames(rng, n, h, w, c, dtype=np.uint8):
     """A textured background under two flickers shared by the channels (noise
     of rank 2 across channels, with per-pixel gains, so that correlations and
@@ -108,9 +113,7 @@ def test_kernel_matches_reference(covariance_type, channels, shadows, kind):
     rng = np.random.default_rng(seed + 1000 * TYPES.index(covariance_type))
     make = {"random": random_frames, "structured": structured_frames,
             "correlated": correlated_frames}[kind]
-    frames = make(rng, 30, 8, 11, channels)
-    if channels == 1:
-        frames = frames[..., 0]
+    frames = one_channel_as_grey(make(rng, 30, 8, 11, channels))
     params = Params(detect_shadows=shadows, n_components=4)
     model, ref = run_both(frames, params, covariance_type, rates=[None])
     expected = np.clip(np.rint(ref.background_image()), 0, 255).astype(np.uint8)
@@ -131,9 +134,7 @@ def test_kept_background_modes_match_reference(covariance_type, channels):
     # Three components under four colours: full mixtures whose weakest is
     # background are kept and worn down, the others replaced, as the reference.
     rng = np.random.default_rng(31 + channels)
-    frames = random_frames(rng, 30, 7, 9, channels)
-    if channels == 1:
-        frames = frames[..., 0]
+    frames = one_channel_as_grey(random_frames(rng, 30, 7, 9, channels))
     kept, _ = run_both(frames, Params(n_components=3, keep_background_modes=True),
                        covariance_type, rates=[None, 0.05])
     replaced, _ = run_both(frames, Params(n_components=3), covariance_type, rates=[None, 0.05])
@@ -144,9 +145,7 @@ def test_kept_background_modes_match_reference(covariance_type, channels):
 @pytest.mark.parametrize("channels", [1, 3])
 def test_known_foreground_matches_reference(covariance_type, channels):
     rng = np.random.default_rng(3 + channels)
-    frames = random_frames(rng, 24, 7, 9, channels)
-    if channels == 1:
-        frames = frames[..., 0]
+    frames = one_channel_as_grey(random_frames(rng, 24, 7, 9, channels))
     known = rng.random((24, 7, 9)) < 0.3
     known[0] = False
     run_both(frames, Params(), covariance_type, rates=[None], known=known)

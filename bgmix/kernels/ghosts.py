@@ -61,6 +61,12 @@ def _apart(a, ay, ax, b, by, bx):
 
 
 @kernel_jit(inline="always")
+def _is_ground(hold, planes, min_weight, y, x):
+    """Background the ghost test compares with: not held this frame, and settled."""
+    return hold[y, x] == 0 and planes[0, y * hold.shape[1] + x] >= min_weight
+
+
+@kernel_jit(inline="always")
 def _explained(seen, model, planes, n_components, n_channels, hold, min_weight, ratio, y, x):
     """Whether the nearest settled background along the row and column explains
     pixel (y, x) on every side where there is one (at least two)."""
@@ -73,8 +79,8 @@ def _explained(seen, model, planes, n_components, n_channels, hold, min_weight, 
         dx = (side == 3) - (side == 2)
         qy = y + dy
         qx = x + dx
-        while 0 <= qy < height and 0 <= qx < width and not (
-                hold[qy, qx] == 0 and planes[0, qy * width + qx] >= min_weight):
+        while 0 <= qy < height and 0 <= qx < width and not _is_ground(hold, planes, min_weight,
+                                                                      qy, qx):
             qy += dy
             qx += dx
         if qy < 0 or qy >= height or qx < 0 or qx >= width:
@@ -263,7 +269,7 @@ def absorb_ghosts(frame, sample_scale, planes, n_components, hold, out, rate, se
                     if qy < 0 or qy >= height or qx < 0 or qx >= width or member[qy, qx] == 1:
                         continue
                     border += 1
-                    if hold[qy, qx] != 0 or planes[0, qy * width + qx] < min_weight:
+                    if not _is_ground(hold, planes, min_weight, qy, qx):
                         continue
                     frame_contrast += _apart(seen, py, px, seen, qy, qx)
                     model_contrast += _apart(model, py, px, model, qy, qx)
